@@ -1,0 +1,532 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tributary-health/tributary/event"
+	"github.com/tributary-health/tributary/fhir/search"
+)
+
+// A Change is one record of the fhir.v1 topic for the store.
+type Change struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Op        event.Op // event.OpUpsert, event.OpDelete, or OpSkip
+	Type      string   // resource type, e.g. "Patient"
+	ID        string   // resource id
+	// SourceTime is when the source says the fact was true; it orders
+	// versions. The zero time means unknown.
+	SourceTime time.Time
+	EnvelopeID string // the raw envelope the change came from (provenance)
+	// Resource is the FHIR JSON of an upsert; ignored for a delete. Its
+	// meta.versionId and meta.lastUpdated are ignored: the store assigns
+	// them. A missing id is taken from ID.
+	Resource []byte
+}
+
+// OpSkip is a store-only [event.Op]: a Change with it applies nothing but
+// still moves its partition's offset, in the same transaction as the rest
+// of the batch. A materializer hands [Store.Apply] the records it
+// dead-lettered this way, so that their offsets are stored exactly once
+// too. Type, ID and Resource are ignored.
+const OpSkip event.Op = "skip"
+
+// ApplyResult counts what [Store.Apply] did with each change.
+type ApplyResult struct {
+	Created   int // upserts of a resource that was absent or deleted: version 1, or a version after a delete
+	Updated   int // upserts that made a new version of a current resource
+	Deleted   int // deletes of a current resource
+	Unchanged int // upserts equal to the current content, deletes of absent or deleted resources: no new version
+	Stale     int // changes whose SourceTime is before the stored resource's: skipped
+	Duplicate int // changes below the group's stored next offset, applied before: skipped
+	Skipped   int // OpSkip changes
+}
+
+// ErrInvalidChange is wrapped by a [*ChangeError] for a change that can
+// never be applied.
+var ErrInvalidChange = errors.New("invalid change")
+
+// A ChangeError names a change that [Store.Apply] rejected; none of the
+// batch was applied. It is permanent: applying the same change again fails the
+// same way, so the caller should dead-letter the record and apply the rest
+// of the batch. The error names where, never the content.
+type ChangeError struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Err       error // wraps ErrInvalidChange
+}
+
+// Error names the record by topic, partition and offset, and the reason.
+func (e *ChangeError) Error() string {
+	return fmt.Sprintf("store: change at %s/%d@%d: %v", e.Topic, e.Partition, e.Offset, e.Err)
+}
+
+// Unwrap returns e.Err.
+func (e *ChangeError) Unwrap() error { return e.Err }
+
+// Permanent reports true: retrying the change cannot succeed.
+func (e *ChangeError) Permanent() bool { return true }
+
+// Apply applies changes and advances the consumer offsets of group in one
+// database transaction, which makes the materializer an exactly-once sink.
+//
+// For each (topic, partition) it locks that partition's offset row (so two
+// members of a group that briefly both own a partition apply it one after
+// the other) and skips changes with an offset below the stored next offset
+// (counted as Duplicate), applies the rest in order, and stores next offset
+// = last offset + 1. Offsets must increase within a partition in changes;
+// gaps are fine. An [OpSkip] change only counts towards the offsets.
+//
+// Versions only move forward: a change whose SourceTime is before the
+// stored resource's latest SourceTime is skipped (Stale); equal or zero
+// times apply in offset order. An upsert whose content equals the current
+// content, ignoring meta.versionId and meta.lastUpdated, makes no version
+// (Unchanged; a later SourceTime is still recorded). Otherwise the version
+// id is the previous one + 1 (1 for a new resource), lastUpdated is now, a
+// row goes to history, and the resource's search index rows are replaced.
+// A delete marks the resource deleted with a new version and removes its
+// index rows; deleting an absent or deleted resource does nothing
+// (Unchanged).
+//
+// A change that can never be applied fails the whole call with a
+// [*ChangeError], and nothing is applied. Any other error also means that
+// nothing was applied; calling Apply again with the same changes is safe.
+// Apply is safe for concurrent use; it does not modify changes.
+func (s *Store) Apply(ctx context.Context, group string, changes []Change) (ApplyResult, error) {
+	if group == "" {
+		return ApplyResult{}, errors.New("store: apply: empty consumer group")
+	}
+	if len(changes) == 0 {
+		return ApplyResult{}, nil
+	}
+	b := batch{group: group, changes: changes, preps: make([]prepared, len(changes)), last: map[partition]int64{}}
+	for i := range changes {
+		c := &changes[i]
+		k := partition{c.Topic, c.Partition}
+		if last, ok := b.last[k]; c.Offset < 0 || ok && c.Offset <= last {
+			return ApplyResult{}, fmt.Errorf("store: apply: offsets of %s/%d do not increase", c.Topic, c.Partition)
+		}
+		b.last[k] = c.Offset
+	}
+	// Preparing is CPU work and locking is a database round trip: do both
+	// at once. Nothing is written before both are done, and Apply does not
+	// return while the preparation still reads changes.
+	done := make(chan error, 1)
+	go func() { done <- prepareAll(changes, b.preps) }()
+	waitPrepared := sync.OnceValue(func() error { return <-done })
+	var res ApplyResult
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			next, state, keys, err := b.lock(ctx, tx)
+			if err := waitPrepared(); err != nil {
+				return err
+			}
+			if err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+			var hist historyRows
+			res, hist = b.decide(next, state)
+			if err := b.write(ctx, tx, next, state, keys, hist); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			return nil
+		})
+		// Two batches of different partitions that create one resource
+		// at once collide on its key; a deadlock is possible when
+		// batches share several new resources. The transaction rolled
+		// back, and running it again sees the other batch's rows.
+		if attempt == maxAttempts || !(isCode(err, "23505") || isCode(err, "40P01") || isCode(err, "40001")) {
+			break
+		}
+	}
+	if err := waitPrepared(); err != nil {
+		return ApplyResult{}, err // a *ChangeError
+	}
+	if err != nil {
+		return ApplyResult{}, fmt.Errorf("store: apply: %w", err)
+	}
+	return res, nil
+}
+
+// maxAttempts bounds the transactions of one Apply when concurrent
+// batches conflict.
+const maxAttempts = 3
+
+type partition struct {
+	topic string
+	part  int32
+}
+
+type key struct{ typ, id string }
+
+// A batch is one call of Apply.
+type batch struct {
+	group   string
+	changes []Change
+	preps   []prepared
+	last    map[partition]int64 // last offset per partition in changes
+}
+
+// current is a resource's state as the batch moves it along.
+type current struct {
+	exists     bool // a row exists (before the batch, or made by it)
+	deleted    bool
+	version    int64
+	sourceTime time.Time // the latest applied; zero when unknown
+	hash       []byte
+	oldTokens  string    // index_tokens before the batch: the search_token rows to replace
+	versioned  bool      // the batch made a version: write the row
+	touched    bool      // only source_time moved
+	prep       *prepared // content of the last version; nil when deleted
+	envelope   string
+}
+
+const lockOffsets = `
+INSERT INTO tributary.consumer_offsets AS o (group_id, topic, partition, next_offset)
+SELECT $1, p.topic, p.partition, 0 FROM unnest($2::text[], $3::integer[]) AS p(topic, partition)
+ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = o.next_offset
+RETURNING topic, partition, next_offset`
+
+const lockResources = `
+SELECT r.resource_type, r.id, r.version_id, r.source_time, r.deleted, r.content_hash, r.index_tokens
+FROM tributary.resources r
+JOIN unnest($1::text[], $2::text[]) AS k(resource_type, id) ON r.resource_type = k.resource_type AND r.id = k.id
+ORDER BY r.resource_type, r.id
+FOR UPDATE OF r`
+
+// writeVersions inserts the batch's versions into history and upserts the
+// resources to their last version. The resource row takes its content from
+// the history row, so PostgreSQL parses each version's JSON once: jsonb
+// parsing is the largest single cost of a write.
+const writeVersions = `
+WITH h AS (
+    INSERT INTO tributary.resource_history (resource_type, id, version_id, last_updated, source_time, deleted, content, envelope_id)
+    SELECT h.resource_type, h.id, h.version_id, $1, h.source_time, h.deleted, h.content, h.envelope_id
+    FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::boolean[], $7::jsonb[], $8::text[])
+        AS h(resource_type, id, version_id, source_time, deleted, content, envelope_id)
+    RETURNING resource_type, id, version_id, content
+)
+INSERT INTO tributary.resources AS r (resource_type, id, version_id, last_updated, source_time, deleted, content, content_hash, index_tokens, envelope_id)
+SELECT u.resource_type, u.id, u.version_id, $1, u.source_time, u.deleted, h.content, u.content_hash, u.index_tokens, u.envelope_id
+FROM unnest($9::text[], $10::text[], $11::bigint[], $12::timestamptz[], $13::boolean[], $14::bytea[], $15::text[], $16::text[])
+    AS u(resource_type, id, version_id, source_time, deleted, content_hash, index_tokens, envelope_id)
+JOIN h ON h.resource_type = u.resource_type AND h.id = u.id AND h.version_id = u.version_id
+ON CONFLICT (resource_type, id) DO UPDATE SET
+    version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated, source_time = EXCLUDED.source_time,
+    deleted = EXCLUDED.deleted, content = EXCLUDED.content, content_hash = EXCLUDED.content_hash,
+    index_tokens = EXCLUDED.index_tokens, envelope_id = EXCLUDED.envelope_id`
+
+const touchResources = `
+UPDATE tributary.resources AS r SET source_time = t.source_time
+FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(resource_type, id, source_time)
+WHERE r.resource_type = t.resource_type AND r.id = t.id`
+
+// deleteTokens deletes rows by primary key: the table needs no second
+// index to find a resource's rows.
+const deleteTokens = `
+DELETE FROM tributary.search_token AS t
+USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(resource_type, resource_id, param, system, code)
+WHERE t.resource_type = k.resource_type AND t.param = k.param AND t.code = k.code AND t.system = k.system
+    AND t.resource_id = k.resource_id`
+
+const insertTokens = `
+INSERT INTO tributary.search_token (resource_type, resource_id, param, system, code)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`
+
+const storeOffsets = `
+UPDATE tributary.consumer_offsets AS o SET next_offset = n.next_offset, updated_at = now()
+FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS n(topic, partition, next_offset)
+WHERE o.group_id = $1 AND o.topic = n.topic AND o.partition = n.partition`
+
+// lock locks the offset rows of the batch's partitions and the rows of its
+// resources, in a fixed order (partitions, then resources, each sorted) so
+// that concurrent batches queue instead of deadlocking, and returns the
+// stored next offsets and the resources' states.
+func (b *batch) lock(ctx context.Context, tx pgx.Tx) (map[partition]int64, map[key]*current, []key, error) {
+	parts := slices.SortedFunc(maps.Keys(b.last), comparePartitions)
+	ptopics, pnums := make([]string, len(parts)), make([]int32, len(parts))
+	for i, p := range parts {
+		ptopics[i], pnums[i] = p.topic, p.part
+	}
+	state := map[key]*current{}
+	for i := range b.changes {
+		if c := &b.changes[i]; c.Op != OpSkip {
+			state[key{c.Type, c.ID}] = &current{}
+		}
+	}
+	keys := slices.SortedFunc(maps.Keys(state), compareKeys)
+	rtypes, rids := splitKeys(keys)
+
+	next := map[partition]int64{}
+	q := &pgx.Batch{}
+	q.Queue(lockOffsets, b.group, ptopics, pnums).Query(func(rows pgx.Rows) error {
+		var p partition
+		var n int64
+		_, err := pgx.ForEachRow(rows, []any{&p.topic, &p.part, &n}, func() error {
+			next[p] = n
+			return nil
+		})
+		return err
+	})
+	q.Queue(lockResources, rtypes, rids).Query(func(rows pgx.Rows) error {
+		var k key
+		var c current
+		var sourceTime *time.Time
+		_, err := pgx.ForEachRow(rows, []any{&k.typ, &k.id, &c.version, &sourceTime, &c.deleted, &c.hash, &c.oldTokens}, func() error {
+			c.exists = true
+			c.sourceTime = time.Time{}
+			if sourceTime != nil {
+				c.sourceTime = *sourceTime
+			}
+			*state[k] = c
+			return nil
+		})
+		return err
+	})
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+		return nil, nil, nil, err
+	}
+	return next, state, keys, nil
+}
+
+// decide walks the changes in order, moving state along, and returns the
+// counts and the history rows to write.
+func (b *batch) decide(next map[partition]int64, state map[key]*current) (ApplyResult, historyRows) {
+	var res ApplyResult
+	var hist historyRows
+	for i := range b.changes {
+		c, p := &b.changes[i], &b.preps[i]
+		if c.Offset < next[partition{c.Topic, c.Partition}] {
+			res.Duplicate++
+			continue
+		}
+		if c.Op == OpSkip {
+			res.Skipped++
+			continue
+		}
+		cur := state[key{c.Type, c.ID}]
+		if cur.exists && !c.SourceTime.IsZero() && c.SourceTime.Before(cur.sourceTime) {
+			res.Stale++
+			continue
+		}
+		newer := c.SourceTime.After(cur.sourceTime) // false for a zero time
+		switch c.Op {
+		case event.OpUpsert:
+			if cur.exists && !cur.deleted && bytes.Equal(cur.hash, p.hash) {
+				res.Unchanged++
+				if newer {
+					cur.sourceTime, cur.touched = c.SourceTime, true
+				}
+				continue
+			}
+			if cur.exists && !cur.deleted {
+				res.Updated++
+			} else {
+				res.Created++
+			}
+			cur.deleted, cur.hash, cur.prep = false, p.hash, p
+		case event.OpDelete:
+			if !cur.exists || cur.deleted {
+				res.Unchanged++
+				if newer && cur.exists {
+					cur.sourceTime, cur.touched = c.SourceTime, true
+				}
+				continue
+			}
+			res.Deleted++
+			cur.deleted, cur.hash, cur.prep = true, nil, nil
+		}
+		cur.exists, cur.versioned, cur.envelope = true, true, c.EnvelopeID
+		cur.version++
+		if newer {
+			cur.sourceTime = c.SourceTime
+		}
+		hist.add(c, cur)
+	}
+	return res, hist
+}
+
+// write sends every write of the batch in one round trip.
+func (b *batch) write(ctx context.Context, tx pgx.Tx, next map[partition]int64, state map[key]*current, keys []key, hist historyRows) error {
+	q := &pgx.Batch{}
+	var up resourceRows
+	var touched []key
+	var oldTok, newTok tokenRows
+	for _, k := range keys {
+		cur := state[k]
+		if !cur.versioned {
+			if cur.touched {
+				touched = append(touched, k)
+			}
+			continue
+		}
+		up.add(k, cur)
+		tokens := ""
+		if cur.prep != nil {
+			tokens = cur.prep.tokens
+		}
+		if tokens == cur.oldTokens {
+			continue // most updates change no identifier: keep their index rows
+		}
+		old, err := decodeTokens(cur.oldTokens)
+		if err != nil {
+			return err
+		}
+		oldTok.add(k, old)
+		if cur.prep != nil {
+			newTok.add(k, cur.prep.index.Tokens)
+		}
+	}
+	if len(up.types) > 0 { // then hist has rows too
+		// PostgreSQL keeps microseconds.
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		q.Queue(writeVersions, now, hist.types, hist.ids, hist.versions, hist.sourceTimes, hist.deleted, hist.contents, hist.envelopes,
+			up.types, up.ids, up.versions, up.sourceTimes, up.deleted, up.hashes, up.tokens, up.envelopes)
+	}
+	if len(touched) > 0 {
+		ttypes, tids := splitKeys(touched)
+		times := make([]time.Time, len(touched))
+		for i, k := range touched {
+			times[i] = state[k].sourceTime
+		}
+		q.Queue(touchResources, ttypes, tids, times)
+	}
+	if len(oldTok.types) > 0 {
+		q.Queue(deleteTokens, oldTok.types, oldTok.ids, oldTok.params, oldTok.systems, oldTok.codes)
+	}
+	if len(newTok.types) > 0 {
+		q.Queue(insertTokens, newTok.types, newTok.ids, newTok.params, newTok.systems, newTok.codes)
+	}
+	var otopics []string
+	var onums []int32
+	var onext []int64
+	for p, last := range b.last {
+		if n := last + 1; n > next[p] {
+			otopics, onums, onext = append(otopics, p.topic), append(onums, p.part), append(onext, n)
+		}
+	}
+	if len(otopics) > 0 {
+		q.Queue(storeOffsets, b.group, otopics, onums, onext)
+	}
+	if q.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, q).Close()
+}
+
+// historyRows, resourceRows and tokenRows are columns for unnest: one
+// array per column is one parameter per column, however many rows.
+type historyRows struct {
+	types, ids, envelopes []string
+	versions              []int64
+	sourceTimes           []*time.Time
+	deleted               []bool
+	contents              [][]byte
+}
+
+func (h *historyRows) add(c *Change, cur *current) {
+	h.types = append(h.types, c.Type)
+	h.ids = append(h.ids, c.ID)
+	h.versions = append(h.versions, cur.version)
+	h.sourceTimes = append(h.sourceTimes, nullTime(c.SourceTime)) // this version's own time
+	h.deleted = append(h.deleted, cur.deleted)
+	var content []byte
+	if cur.prep != nil {
+		content = cur.prep.content
+	}
+	h.contents = append(h.contents, content)
+	h.envelopes = append(h.envelopes, c.EnvelopeID)
+}
+
+type resourceRows struct {
+	types, ids, tokens, envelopes []string
+	versions                      []int64
+	sourceTimes                   []*time.Time
+	deleted                       []bool
+	hashes                        [][]byte
+}
+
+func (r *resourceRows) add(k key, cur *current) {
+	r.types = append(r.types, k.typ)
+	r.ids = append(r.ids, k.id)
+	r.versions = append(r.versions, cur.version)
+	r.sourceTimes = append(r.sourceTimes, nullTime(cur.sourceTime))
+	r.deleted = append(r.deleted, cur.deleted)
+	r.hashes = append(r.hashes, cur.hash)
+	tokens := ""
+	if cur.prep != nil {
+		tokens = cur.prep.tokens
+	}
+	r.tokens = append(r.tokens, tokens)
+	r.envelopes = append(r.envelopes, cur.envelope)
+}
+
+type tokenRows struct {
+	types, ids, params, systems, codes []string
+}
+
+func (t *tokenRows) add(k key, entries []search.TokenEntry) {
+	for _, e := range entries {
+		t.types = append(t.types, k.typ)
+		t.ids = append(t.ids, k.id)
+		t.params = append(t.params, e.Param)
+		t.systems = append(t.systems, e.System)
+		t.codes = append(t.codes, e.Code)
+	}
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func compareKeys(a, b key) int {
+	return cmp.Or(cmp.Compare(a.typ, b.typ), cmp.Compare(a.id, b.id))
+}
+
+func comparePartitions(a, b partition) int {
+	return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.part, b.part))
+}
+
+func splitKeys(keys []key) (types, ids []string) {
+	types, ids = make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		types[i], ids[i] = k.typ, k.id
+	}
+	return types, ids
+}
+
+// Offsets returns the next offset to consume for every partition of topic
+// whose offset group has stored: where a restarted materializer resumes.
+// Partitions never applied are absent.
+func (s *Store) Offsets(ctx context.Context, group, topic string) (map[int32]int64, error) {
+	rows, err := s.pool.Query(ctx, "SELECT partition, next_offset FROM tributary.consumer_offsets WHERE group_id = $1 AND topic = $2", group, topic)
+	if err != nil {
+		return nil, fmt.Errorf("store: offsets: %w", err)
+	}
+	offsets := map[int32]int64{}
+	var p int32
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&p, &n}, func() error {
+		offsets[p] = n
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: offsets: %w", err)
+	}
+	return offsets, nil
+}
