@@ -151,3 +151,27 @@ func ReadAll(ctx context.Context, cfg Config, topic string) ([]Record, error) {
 	}
 	return out, nil
 }
+
+// CommittedOffsets returns the offsets group has committed to Kafka for
+// topic, per partition. For the normalizer they are its progress; for the
+// materializer, whose progress lives in the store, they are advisory (lag
+// monitoring).
+func CommittedOffsets(ctx context.Context, cfg Config, group, topic string) (map[int32]int64, error) {
+	cl, err := kgo.NewClient(cfg.clientOpts()...)
+	if err != nil {
+		return nil, fmt.Errorf("stream: admin: %w", err)
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
+	if err != nil {
+		return nil, fmt.Errorf("stream: offsets of group %s: %w", group, err)
+	}
+	out := make(map[int32]int64)
+	for p, o := range resp[topic] {
+		if o.Err != nil {
+			return nil, fmt.Errorf("stream: offsets of group %s on %s/%d: %w", group, topic, p, o.Err)
+		}
+		out[p] = o.At
+	}
+	return out, nil
+}

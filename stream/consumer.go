@@ -21,9 +21,12 @@ type BatchFunc func(ctx context.Context, recs []Record) error
 
 // ConsumerConfig configures a [Consumer].
 type ConsumerConfig struct {
-	Group   string
-	Topics  []string
-	Offsets OffsetLoader // required
+	Group string
+	// InstanceID, if set, makes this a static group member; see
+	// [TransformConfig.InstanceID].
+	InstanceID string
+	Topics     []string
+	Offsets    OffsetLoader // required
 	// MaxPollRecords bounds one batch. Default 500.
 	MaxPollRecords int
 	// Observe, if set, is called after each attempt at a batch.
@@ -63,6 +66,9 @@ func NewConsumer(cfg Config, cc ConsumerConfig) (*Consumer, error) {
 		kgo.AdjustFetchOffsetsFn(c.adjust),
 		kgo.FetchMaxWait(500*time.Millisecond),
 	)
+	if cc.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cc.InstanceID))
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("stream: consumer: %w", err)

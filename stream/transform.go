@@ -30,6 +30,10 @@ type TransformConfig struct {
 	// incarnation and aborts the transaction it left open at once, instead
 	// of after TransactionTimeout.
 	TransactionalID string
+	// InstanceID, if set, makes this a static group member (KIP-345): a
+	// restarted instance with the same id takes its partitions back at
+	// once instead of waiting for the group to time the old member out.
+	InstanceID string
 	// Topics are the input topics.
 	Topics []string
 	// Family picks the output codec (see [Compression]).
@@ -84,6 +88,9 @@ func NewTransformer(cfg Config, tc TransformConfig) (*Transformer, error) {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(500*time.Millisecond),
 	)
+	if tc.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(tc.InstanceID))
+	}
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("stream: transformer: %w", err)
