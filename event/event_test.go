@@ -19,7 +19,7 @@ func TestNewIDIsUUIDv7AndSortsByTime(t *testing.T) {
 	if a >= b {
 		t.Errorf("ids do not sort by time: %q >= %q", a, b)
 	}
-	if NewID(t0) == NewID(t0) {
+	if c, d := NewID(t0), NewID(t0); c == d {
 		t.Error("two ids in one millisecond are equal")
 	}
 }

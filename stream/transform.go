@@ -84,7 +84,6 @@ func NewTransformer(cfg Config, tc TransformConfig) (*Transformer, error) {
 		kgo.ConsumerGroup(tc.Group),
 		kgo.ConsumeTopics(tc.Topics...),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(500*time.Millisecond),
 	)
