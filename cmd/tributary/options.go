@@ -1,0 +1,190 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tributary-health/tributary/event"
+	"github.com/tributary-health/tributary/fhir"
+	"github.com/tributary-health/tributary/fhir/fromv2"
+	"github.com/tributary-health/tributary/stream"
+)
+
+// options holds every flag of every command; each command registers the
+// groups it uses.
+type options struct {
+	// logging
+	logLevel, logFormat string
+
+	// Kafka
+	brokers           listFlag
+	topicPrefix       string
+	partitions        int
+	replicationFactor int
+	compression       string
+	deliveryTimeout   time.Duration
+
+	// embedded broker (run)
+	brokerAddr string
+	dataDir    string
+	syncWrites bool
+
+	// PostgreSQL
+	databaseURL string
+
+	// mapping
+	defaultTimezone      string
+	facilityTimezones    mapFlag
+	assigningAuthorities mapFlag
+
+	// MLLP
+	mllpAddr        string
+	mllpMaxFrame    int
+	mllpReadTimeout time.Duration
+	mllpIdleTimeout time.Duration
+	mllpMaxConns    int
+	mllpTLSCert     string
+	mllpTLSKey      string
+
+	// stages
+	instanceID     string
+	normalizeGroup string
+	materializeGrp string
+
+	// API
+	httpAddr  string
+	baseURL   string
+	adminAddr string
+
+	// run
+	demo bool
+}
+
+const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/tributary"
+
+func (o *options) logFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+}
+
+func (o *options) kafkaFlags(fs *flag.FlagSet, defaultBrokers string) {
+	if defaultBrokers != "" {
+		_ = o.brokers.Set(defaultBrokers)
+	}
+	fs.Var(&o.brokers, "brokers", "Kafka seed brokers, comma-separated host:port")
+	fs.StringVar(&o.topicPrefix, "topic-prefix", event.DefaultPrefix, "prefix of every topic name")
+	fs.IntVar(&o.partitions, "partitions", 6, "partitions per topic when creating topics")
+	fs.IntVar(&o.replicationFactor, "replication-factor", -1, "replication factor when creating topics (-1: the broker's default)")
+	fs.StringVar(&o.compression, "compression", "", "batch codec per topic family, e.g. raw=lz4,fhir=gzip (default raw=lz4, others gzip, which every client reads)")
+	fs.DurationVar(&o.deliveryTimeout, "delivery-timeout", 30*time.Second, "how long an adapter waits for Kafka before answering its sender with an error")
+}
+
+func (o *options) embeddedFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.brokerAddr, "broker-addr", "127.0.0.1:9092", "listen address of the embedded broker (used when --brokers is empty)")
+	fs.StringVar(&o.dataDir, "data-dir", "./var", "directory of the embedded broker's data; a restart keeps everything")
+	fs.BoolVar(&o.syncWrites, "sync-writes", false, "fsync every batch in the embedded broker before acknowledging it")
+}
+
+func (o *options) databaseFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.databaseURL, "database-url", defaultDatabaseURL, "PostgreSQL URL; the database is created if missing")
+}
+
+func (o *options) mappingFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.defaultTimezone, "default-timezone", "UTC", "time zone of source timestamps that carry none (IANA name, or Local)")
+	fs.Var(&o.facilityTimezones, "facility-timezones", "time zone per sending facility (MSH-4.1), e.g. GHH=America/Chicago,NORTH=America/Denver")
+	fs.Var(&o.assigningAuthorities, "assigning-authorities", "identifier system URI per HL7 assigning authority (namespace or universal id), e.g. GHH=https://ghh.example.org/mrn")
+}
+
+func (o *options) mllpFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.mllpAddr, "mllp-addr", ":2575", "MLLP listen address")
+	fs.IntVar(&o.mllpMaxFrame, "mllp-max-frame", 4<<20, "largest MLLP frame accepted, in bytes")
+	fs.DurationVar(&o.mllpReadTimeout, "mllp-read-timeout", 30*time.Second, "time allowed to receive one frame once it has started")
+	fs.DurationVar(&o.mllpIdleTimeout, "mllp-idle-timeout", 10*time.Minute, "close MLLP connections idle this long")
+	fs.IntVar(&o.mllpMaxConns, "mllp-max-connections", 1000, "most concurrent MLLP connections")
+	fs.StringVar(&o.mllpTLSCert, "mllp-tls-cert", "", "PEM certificate file; with --mllp-tls-key, MLLP is served over TLS")
+	fs.StringVar(&o.mllpTLSKey, "mllp-tls-key", "", "PEM private key file for --mllp-tls-cert")
+}
+
+// instanceFlag registers --instance-id once, whichever stage asks first.
+func (o *options) instanceFlag(fs *flag.FlagSet) {
+	if fs.Lookup("instance-id") != nil {
+		return
+	}
+	host, _ := os.Hostname()
+	fs.StringVar(&o.instanceID, "instance-id", host, "name of this instance: unique among running instances, stable across restarts (a StatefulSet pod name); it makes the Kafka transactional id and static group member ids, so a restart recovers at once")
+}
+
+func (o *options) normalizeFlags(fs *flag.FlagSet) {
+	o.instanceFlag(fs)
+	fs.StringVar(&o.normalizeGroup, "normalize-group", "", "consumer group of the normalizers (default <topic-prefix>normalize)")
+}
+
+func (o *options) materializeFlags(fs *flag.FlagSet) {
+	o.instanceFlag(fs)
+	fs.StringVar(&o.materializeGrp, "materialize-group", "", "consumer group of the materializers (default <topic-prefix>materialize)")
+}
+
+// adminFlags registers --admin-addr for commands without the API.
+func (o *options) adminFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.adminAddr, "admin-addr", "", "listen address for /healthz, /readyz and /metrics (off when empty)")
+}
+
+func (o *options) apiFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address of the FHIR API, /healthz, /readyz and /metrics")
+	fs.StringVar(&o.baseURL, "base-url", "", "public base URL of the FHIR API for links (default: from each request)")
+}
+
+func (o *options) streamConfig(log *slog.Logger) (stream.Config, error) {
+	comp, err := stream.ParseCompression(o.compression)
+	if err != nil {
+		return stream.Config{}, usageError{err}
+	}
+	return stream.Config{
+		Brokers:         o.brokers,
+		Topics:          event.NewTopics(o.topicPrefix),
+		Compression:     comp,
+		ClientID:        "tributary",
+		DeliveryTimeout: o.deliveryTimeout,
+		Logger:          log,
+	}, nil
+}
+
+func (o *options) mapperConfig() (fromv2.Config, error) {
+	loc, err := loadLocation(o.defaultTimezone)
+	if err != nil {
+		return fromv2.Config{}, usageError{fmt.Errorf("--default-timezone: %w", err)}
+	}
+	cfg := fromv2.Config{
+		Systems:           fhir.Systems{AssigningAuthorities: o.assigningAuthorities},
+		DefaultLocation:   loc,
+		FacilityLocations: map[string]*time.Location{},
+	}
+	for fac, name := range o.facilityTimezones {
+		l, err := loadLocation(name)
+		if err != nil {
+			return fromv2.Config{}, usageError{fmt.Errorf("--facility-timezones %s: %w", fac, err)}
+		}
+		cfg.FacilityLocations[fac] = l
+	}
+	return cfg, nil
+}
+
+func (o *options) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	hopts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(o.logFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format: want text or json, got %q", o.logFormat)}
+}
