@@ -112,16 +112,15 @@ func (m *Materializer) apply(ctx context.Context, recs []stream.Record) error {
 		if errors.As(err, &ce) {
 			// The store refuses this one change for good, before any
 			// database work: dead-letter it, and let it only move the
-			// offset past itself.
+			// offset past itself. changes[i] is the change of recs[i].
 			i := slices.IndexFunc(changes, func(c store.Change) bool {
 				return c.Topic == ce.Topic && c.Partition == ce.Partition && c.Offset == ce.Offset
 			})
 			if i < 0 || changes[i].Op == store.OpSkip {
 				return err
 			}
-			r := recordOf(recs, ce)
-			dead = append(dead, deadLetter(m.cfg.Stream.Topics, r, StageMaterialize, err))
-			changes[i] = skip(r)
+			dead = append(dead, deadLetter(m.cfg.Stream.Topics, recs[i], StageMaterialize, err))
+			changes[i] = skip(recs[i])
 			continue
 		}
 		if err != nil {
@@ -136,15 +135,6 @@ func (m *Materializer) apply(ctx context.Context, recs []stream.Record) error {
 // moves its partition's stored offset past it.
 func skip(r stream.Record) store.Change {
 	return store.Change{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Op: store.OpSkip}
-}
-
-func recordOf(recs []stream.Record, ce *store.ChangeError) stream.Record {
-	for _, r := range recs {
-		if r.Topic == ce.Topic && r.Partition == ce.Partition && r.Offset == ce.Offset {
-			return r
-		}
-	}
-	return stream.Record{Topic: ce.Topic, Partition: ce.Partition, Offset: ce.Offset}
 }
 
 // change reads a fhir.v1 record into a store change.

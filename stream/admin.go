@@ -46,12 +46,11 @@ func EnsureTopics(ctx context.Context, cfg Config, spec TopicSpec) error {
 	if spec.ReplicationFactor == 0 {
 		spec.ReplicationFactor = -1
 	}
-	cl, err := kgo.NewClient(cfg.clientOpts()...)
+	adm, err := newAdmin(cfg)
 	if err != nil {
-		return fmt.Errorf("stream: admin: %w", err)
+		return err
 	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	defer adm.Close()
 	configs := map[string]*string{
 		"retention.ms":   kadm.StringPtr("-1"),
 		"cleanup.policy": kadm.StringPtr("delete"),
@@ -68,16 +67,25 @@ func EnsureTopics(ctx context.Context, cfg Config, spec TopicSpec) error {
 	return nil
 }
 
-// EndOffsets returns, per partition, the offset after the last committed
-// record of topic (the high watermark as a read_committed consumer sees it).
-// Tests and tools use it to know when a stage has caught up.
-func EndOffsets(ctx context.Context, cfg Config, topic string) (map[int32]int64, error) {
+// newAdmin returns a short-lived admin client; Close closes its kgo client.
+func newAdmin(cfg Config) (*kadm.Client, error) {
 	cl, err := kgo.NewClient(cfg.clientOpts()...)
 	if err != nil {
 		return nil, fmt.Errorf("stream: admin: %w", err)
 	}
-	defer cl.Close()
-	lo, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topic)
+	return kadm.NewClient(cl), nil
+}
+
+// EndOffsets returns, per partition, the offset after the last committed
+// record of topic (the high watermark as a read_committed consumer sees it).
+// Tests and tools use it to know when a stage has caught up.
+func EndOffsets(ctx context.Context, cfg Config, topic string) (map[int32]int64, error) {
+	adm, err := newAdmin(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer adm.Close()
+	lo, err := adm.ListCommittedOffsets(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("stream: list offsets of %s: %w", topic, err)
 	}
@@ -157,12 +165,12 @@ func ReadAll(ctx context.Context, cfg Config, topic string) ([]Record, error) {
 // materializer, whose progress lives in the store, they are advisory (lag
 // monitoring).
 func CommittedOffsets(ctx context.Context, cfg Config, group, topic string) (map[int32]int64, error) {
-	cl, err := kgo.NewClient(cfg.clientOpts()...)
+	adm, err := newAdmin(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("stream: admin: %w", err)
+		return nil, err
 	}
-	defer cl.Close()
-	resp, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
+	defer adm.Close()
+	resp, err := adm.FetchOffsets(ctx, group)
 	if err != nil {
 		return nil, fmt.Errorf("stream: offsets of group %s: %w", group, err)
 	}

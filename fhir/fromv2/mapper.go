@@ -117,7 +117,3 @@ func fieldError(seg string, field int, code hl7v2.ErrorCode, msg string) *hl7v2.
 }
 
 func str(s string) *dtpb.String { return &dtpb.String{Value: s} }
-
-// patientID is exposed for tests and other feeds that must land on the
-// same Patient: the id of the Patient identified by value in system.
-func patientID(system, value string) string { return fhir.ID("Patient", system, value) }

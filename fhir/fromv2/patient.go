@@ -127,7 +127,7 @@ func (m *Mapper) identifiers(p *ppb.Patient, msh, pid *hl7v2.Segment) error {
 			Type:   m.identifierType("SS"),
 		})
 	}
-	p.Id = &dtpb.Id{Value: patientID(defining.GetSystem().GetValue(), defining.GetValue().GetValue())}
+	p.Id = &dtpb.Id{Value: fhir.ID("Patient", defining.GetSystem().GetValue(), defining.GetValue().GetValue())}
 	return nil
 }
 
