@@ -25,6 +25,7 @@ type conn struct {
 	l      *Listener
 	nc     net.Conn
 	remote string
+	link   *link // passthrough: this connection's own link to the legacy engine
 
 	mu       sync.Mutex
 	inFrame  bool // a frame started and is not answered yet
@@ -90,6 +91,11 @@ func (c *conn) log(ctx context.Context, level slog.Level, msg string, attrs ...s
 func (c *conn) serve(ctx context.Context, emit adapters.Emit) {
 	defer c.l.remove(c)
 	defer c.nc.Close()
+	defer func() {
+		if c.link != nil {
+			c.link.close()
+		}
+	}()
 	cfg := &c.l.cfg
 	c.log(ctx, slog.LevelDebug, "mllp connection opened")
 	if tc, ok := c.nc.(*tls.Conn); ok {
@@ -218,7 +224,56 @@ func (c *conn) handle(ctx context.Context, emit adapters.Emit, payload []byte) b
 	if code == hl7v2.AckAccept {
 		c.log(ctx, slog.LevelDebug, "mllp message stored", attrs...)
 	}
+	// Only a stored message is forwarded: one that is not will be resent.
+	if fwd := c.l.fwd; fwd != nil && eerr == nil {
+		it := item{id: env.ID, control: hdr.ControlID(), accept: hdr.AcceptAckType(), payload: payload}
+		if fwd.cfg.Mode == ForwardPassthrough {
+			return c.relay(ctx, it, hdr, code, now)
+		}
+		fwd.enqueue(ctx, it)
+	}
 	return c.answer(ctx, hdr, code, now, errs...)
+}
+
+// relay forwards a stored message to the legacy engine and answers the
+// sender with the engine's ACK, unmodified, or with Forward.Unreachable
+// when the engine cannot be reached or answers with an invalid ACK. own
+// is what Tributary would have answered; it only feeds a metric. It
+// reports whether the connection can go on.
+func (c *conn) relay(ctx context.Context, it item, hdr *hl7v2.Message, own hl7v2.AckCode, now time.Time) bool {
+	fwd := c.l.fwd
+	if c.link == nil {
+		c.link = &link{f: fwd}
+	}
+	out, err := c.link.exchange(ctx, it)
+	if err != nil {
+		fwd.m.result(resultFailed)
+		c.log(ctx, slog.LevelWarn, "mllp legacy engine unreachable; message stored, answering "+string(fwd.cfg.Unreachable),
+			slog.String("envelope_id", it.id), slog.String("error", err.Error()))
+		return c.answer(ctx, hdr, fwd.cfg.Unreachable, now, &hl7v2.Error{
+			Code: hl7v2.CodeApplicationInternal, Message: "message stored but not delivered to the downstream system",
+		})
+	}
+	fwd.record(ctx, it, out)
+	if out.result == resultInvalidAck {
+		return c.answer(ctx, hdr, fwd.cfg.Unreachable, now, &hl7v2.Error{
+			Code: hl7v2.CodeApplicationInternal, Message: "message stored, but the downstream system's acknowledgment is invalid",
+		})
+	}
+	if out.result != resultNoAck && (own == hl7v2.AckAccept) != out.accepted() {
+		fwd.m.disagreement()
+	}
+	if out.ack == nil {
+		return true // the engine sent nothing (as MSH-15 allows); neither do we
+	}
+	c.l.metrics.ack(string(out.code))
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.l.cfg.ReadTimeout))
+	if _, err := c.nc.Write(AppendFrame(make([]byte, 0, len(out.ack)+3), out.ack)); err != nil {
+		c.l.metrics.error(kindWrite)
+		c.log(ctx, slog.LevelWarn, "mllp ACK write failed", slog.String("ack", string(out.code)), slog.String("error", err.Error()))
+		return false
+	}
+	return true
 }
 
 // check runs Config.Check, turning a panic into an error.

@@ -83,6 +83,59 @@
 // connections are closed and Run returns once their goroutines have ended
 // (an emit must return when its context is done). Run returns nil.
 //
+// # Forwarding to a legacy engine
+//
+// With Config.Forward, every stored message (emit returned nil) is also
+// relayed, byte for byte, to a legacy interface engine's MLLP endpoint, so
+// Tributary can run beside an existing engine and take feeds over
+// gradually (the strangler fig). A message that was not stored is not
+// forwarded: its sender got AE and will resend it. Oversized frames are
+// neither stored nor forwarded.
+//
+// In [ForwardTee] mode the sender is answered as without forwarding;
+// copies go to a bounded in-memory queue (Forward.QueueSize) and one
+// worker relays them over one connection, in the order they were queued,
+// so each connection's messages arrive in the order sent. A message is
+// retried, with backoff, until the engine answers it; nothing behind it
+// overtakes it. The forwarding never holds up the sender or Kafka: when
+// the queue is full the copy is dropped, counted and logged with its
+// envelope id. At shutdown the queue is drained until the shutdown
+// deadline; what remains is dropped and logged as a range of envelope
+// ids. The queue is in memory: the durable copy of every message is the
+// raw topic, from which dropped ones can be replayed by envelope id.
+//
+// In [ForwardPassthrough] mode ("legacy-ack") the legacy engine keeps
+// answering the sender: each message is stored in Kafka, then forwarded
+// on the connection's own link to the engine (one per upstream
+// connection, so order is that of the sender), and the engine's ACK is
+// relayed unmodified. When the engine cannot be reached, does not answer
+// within Forward.AckTimeout, or answers with an invalid ACK, the sender
+// gets Forward.Unreachable (AE by default, or AR) with ERR 207; the
+// message is stored either way. Tributary's own verdict (parse, Check)
+// is not sent but compared: tributary_mllp_forward_disagreements_total
+// counts messages where it and the engine disagree on acceptance, a
+// measure of readiness to take the feed over. The sender's timeout must
+// cover Kafka and the engine together.
+//
+// Both modes check the legacy ACK: it must parse, its MSA-2 must equal
+// the message's MSH-10, and MSA-1 decides accepted (AA, CA), error (AE,
+// CE) or rejected (AR, CR). An ACK with another MSA-2 means the link is
+// out of step; it is closed and the message counted as invalid_ack, like
+// an answer that is not an ACK. These and AE/AR from the engine are not
+// retried (as an interface engine marks them errored); connection
+// failures and timeouts are (tee) or answered (passthrough). A connection
+// the engine closed while idle is redialed and the message resent once at
+// once. A message whose MSH-15 is NE is not waited for; with ER or SU the
+// link waits Forward.AckTimeout for an answer that may not come.
+// Dialing backs off exponentially (Forward.MinBackoff to MaxBackoff)
+// after failures, for all links together. Delivery to the engine is at
+// least once. Metrics: tributary_mllp_forward_total{result},
+// tributary_mllp_forward_errors_total{kind},
+// tributary_mllp_forward_queue_length,
+// tributary_mllp_forward_ack_duration_seconds and
+// tributary_mllp_forward_disagreements_total; logs name envelope ids and
+// MSA-1 codes, never message or ACK content.
+//
 // # Observability
 //
 // Logs (Config.Logger) and metrics (Config.Registerer, labelled with the

@@ -70,6 +70,9 @@ type Config struct {
 	// Registerer, when set, receives the listener's metrics, labelled
 	// source=<Source>.
 	Registerer prometheus.Registerer
+	// Forward, when set, relays every stored message to a legacy engine
+	// (see [Forward] and the package documentation).
+	Forward *Forward
 }
 
 // withDefaults returns cfg with defaults filled in, or an error for values
@@ -112,6 +115,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("mllp: config: ShutdownTimeout is negative"))
 	}
+	if cfg.Forward != nil {
+		fwd, err := cfg.Forward.withDefaults()
+		errs = append(errs, err)
+		cfg.Forward = &fwd // a copy: the caller's value stays as it was
+	}
 	return cfg, errors.Join(errs...)
 }
 
@@ -122,6 +130,7 @@ type Listener struct {
 	ln      net.Listener
 	log     *slog.Logger
 	metrics *metrics
+	fwd     *forwarder // nil without Config.Forward
 
 	started  atomic.Bool
 	stopping atomic.Bool
@@ -144,6 +153,13 @@ func Listen(cfg Config) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mllp: metrics: %w", err)
 	}
+	log := cfg.Logger.With(slog.String("source", cfg.Source))
+	var fwd *forwarder
+	if cfg.Forward != nil {
+		if fwd, err = newForwarder(*cfg.Forward, log, cfg.Registerer, cfg.Source); err != nil {
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("mllp: listen: %w", err)
@@ -154,8 +170,9 @@ func Listen(cfg Config) (*Listener, error) {
 	return &Listener{
 		cfg:     cfg,
 		ln:      ln,
-		log:     cfg.Logger.With(slog.String("source", cfg.Source)),
+		log:     log,
 		metrics: m,
+		fwd:     fwd,
 		conns:   make(map[*conn]struct{}),
 	}, nil
 }
@@ -187,6 +204,14 @@ func (l *Listener) Run(ctx context.Context, emit adapters.Emit) error {
 	// and answered, until the shutdown deadline cancels this context.
 	emitCtx, cancelEmits := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelEmits()
+	// The tee worker likewise drains its queue after ctx is done, until
+	// the shutdown deadline.
+	teeCtx, cancelTee := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelTee()
+	tee := l.fwd != nil && l.fwd.queue != nil
+	if tee {
+		go l.fwd.runTee(teeCtx)
+	}
 
 	acceptDone := make(chan error, 1)
 	go func() { acceptDone <- l.accept(emitCtx, emit) }()
@@ -224,6 +249,19 @@ func (l *Listener) Run(ctx context.Context, emit adapters.Emit) error {
 		}
 		l.mu.Unlock()
 		<-done
+	}
+	if tee {
+		// No connection is left to enqueue: let the worker forward what
+		// is queued, until the deadline.
+		close(l.fwd.queue)
+		t := time.NewTimer(time.Until(deadline))
+		select {
+		case <-l.fwd.done:
+		case <-t.C:
+			cancelTee()
+			<-l.fwd.done
+		}
+		t.Stop()
 	}
 	return err
 }
