@@ -94,3 +94,18 @@ func (s Systems) PayerMember(payerID string) string {
 func ClaimControl(submitterID string) string {
 	return "urn:tributary:submitter:" + url.PathEscape(submitterID) + ":claim"
 }
+
+// SystemPayer is the identifier system of payer ids (an X12 payer id, an
+// HL7 v2 IN1-3 insurance company id) on payer Organizations.
+const SystemPayer = "urn:tributary:payer"
+
+// PayerOrganizationID is the id of the Organization of a payer, the same
+// from every feed that names the payer by its id.
+func PayerOrganizationID(payerID string) string { return ID("Organization", SystemPayer, payerID) }
+
+// CoverageID is the id of the Coverage of a member under a payer's plan:
+// payer + member id + plan, so an 834 enrollment, an 837's subscriber and
+// an HL7 IN1 for the same member and plan converge. planID may be empty.
+func (s Systems) CoverageID(payerID, memberID, planID string) string {
+	return ID("Coverage", s.PayerMember(payerID), memberID+"|"+planID)
+}
