@@ -24,8 +24,9 @@ type Config struct {
 // A Mapper converts HL7 v2 messages to FHIR R4. It is safe for concurrent
 // use.
 type Mapper struct {
-	cfg   Config
-	vocab *vocabulary
+	cfg        Config
+	vocab      *vocabulary
+	structures map[string]structure
 }
 
 // New returns a Mapper. It fails only if the embedded concept maps cannot
@@ -38,60 +39,29 @@ func New(cfg Config) (*Mapper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Mapper{cfg: cfg, vocab: v}, nil
+	st, err := loadStructures()
+	if err != nil {
+		return nil, err
+	}
+	return &Mapper{cfg: cfg, vocab: v, structures: st}, nil
 }
 
 // A Result is what one message becomes.
 type Result struct {
-	// Resources in the order they should be applied.
-	Resources []fhir.Resource
-	// PatientID is the id of the message's Patient.
+	// Entries in the order they should be applied: the resources others
+	// reference come first.
+	Entries []Entry
+	// PatientID is the id of the message's Patient; empty for an order
+	// message without PID.
 	PatientID string
 	// SourceTime is MSH-7, the time the sender created the message; zero
 	// when MSH-7 is empty.
 	SourceTime time.Time
-}
-
-// supportedADT lists the ADT trigger events whose Patient we map: those
-// that carry the patient's demographics in PID.
-var supportedADT = map[string]bool{
-	"A01": true, "A04": true, "A05": true, "A08": true, "A28": true, "A31": true,
-}
-
-// Convert maps msg. Its errors are [*hl7v2.Error] values naming the field
-// and the table 0357 code.
-func (m *Mapper) Convert(msg *hl7v2.Message) (Result, error) {
-	msh := msg.Segment("MSH")
-	if msh == nil {
-		return Result{}, &hl7v2.Error{Location: hl7v2.Location{Segment: "MSH"}, Code: hl7v2.CodeSegmentSequence, Message: "MSH segment missing"}
-	}
-	typ := msh.Field(9)
-	if code := value(typ.Comp(1).Value()); code != "ADT" {
-		return Result{}, &hl7v2.Error{Location: hl7v2.Location{Segment: "MSH", Field: 9, Component: 1}, Code: hl7v2.CodeUnsupportedMessageType, Message: "message type not supported"}
-	}
-	if ev := value(typ.Comp(2).Value()); !supportedADT[ev] {
-		return Result{}, &hl7v2.Error{Location: hl7v2.Location{Segment: "MSH", Field: 9, Component: 2}, Code: hl7v2.CodeUnsupportedEventCode, Message: "event not supported"}
-	}
-	loc := m.location(msh)
-	var res Result
-	if s := value(msh.Get(7)); s != "" {
-		ts, err := hl7v2.ParseTime(s, loc)
-		if err != nil {
-			return Result{}, fieldError("MSH", 7, hl7v2.CodeDataType, "message date/time is not a valid timestamp")
-		}
-		res.SourceTime = ts.Time
-	}
-	pid := msg.Segment("PID")
-	if pid == nil {
-		return Result{}, &hl7v2.Error{Location: hl7v2.Location{Segment: "PID"}, Code: hl7v2.CodeSegmentSequence, Message: "PID segment missing"}
-	}
-	p, err := m.patient(msh, pid, loc)
-	if err != nil {
-		return Result{}, err
-	}
-	res.Resources = []fhir.Resource{p}
-	res.PatientID = p.GetId().GetValue()
-	return res, nil
+	// Unmapped names the data the message carried that no FHIR element
+	// holds, preserved verbatim instead: "PID-18" for a field of a mapped
+	// segment, "ZPI" for a whole segment. Field and segment names only,
+	// never values, so they can label metrics.
+	Unmapped []string
 }
 
 // location returns the zone for timestamps without an offset from the

@@ -21,6 +21,87 @@ const (
 	extContactExtension    = "http://hl7.org/fhir/StructureDefinition/contactpoint-extension"
 )
 
+func init() {
+	segmentMaps["PID[Patient]"] = segmentMapper{fn: (*conv).pid, fields: []int{1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 19, 24, 25, 26, 28, 29, 30}}
+}
+
+// pid maps the message's PID (PID[Patient]); a second PID (a merge's
+// non-surviving patient comes in MRG, not PID) is not expected.
+func (c *conv) pid(pid *hl7v2.Segment) error {
+	p, err := c.m.patient(c.msh, pid, c.loc)
+	if err != nil {
+		return err
+	}
+	if c.patient != nil {
+		// A second PID (ADT^A24 link, A37 unlink, a multi-patient message):
+		// its Patient is mapped too and linked to the first as "seealso";
+		// the message's resources stay with the first.
+		if err := c.pidExtras(p, pid); err != nil {
+			return err
+		}
+		if p.GetId().GetValue() == c.patientID {
+			c.primary = c.patient
+			return nil
+		}
+		p.Link = append(p.Link, &ppb.Patient_Link{Other: ref("Patient", c.patientID), Type: &ppb.Patient_Link_TypeCode{Value: cpb.LinkTypeCode_SEEALSO}})
+		c.patient.Link = append(c.patient.Link, &ppb.Patient_Link{Other: ref("Patient", p.GetId().GetValue()), Type: &ppb.Patient_Link_TypeCode{Value: cpb.LinkTypeCode_SEEALSO}})
+		kept := c.add(p, false)
+		c.entries[c.index["Patient/"+p.GetId().GetValue()]].Patient = p.GetId().GetValue()
+		c.primary = kept
+		return nil
+	}
+	if err := c.pidExtras(p, pid); err != nil {
+		return err
+	}
+	c.patient, c.patientID = p, p.GetId().GetValue()
+	c.add(p, true)
+	c.primary = p
+	c.last = p
+	return nil
+}
+
+// pidExtras maps the PID fields whose datatypes need the conversion's
+// coded-value maps: PID-6, 15, 16, 17, 24, 25, 26 and 28.
+func (c *conv) pidExtras(p *ppb.Patient, pid *hl7v2.Segment) error {
+	if s := value(pid.Field(6).Comp(1).Sub(1)); s != "" {
+		p.Extension = append(p.Extension, stringExtension("http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName", s))
+	}
+	if cc := c.codeableConcept(pid.Field(15).Rep(1), "PrimaryLanguage"); cc != nil {
+		p.Communication = []*ppb.Patient_Communication{{Language: cc}}
+	}
+	p.MaritalStatus = c.codeableConcept(pid.Field(16).Rep(1), "MaritalStatus")
+	if cc := c.codeableConcept(pid.Field(17).Rep(1), "Religion"); cc != nil {
+		p.Extension = append(p.Extension, conceptExtension("http://hl7.org/fhir/StructureDefinition/patient-religion", cc))
+	}
+	if s := strings.TrimSpace(value(pid.Get(25))); s != "" && s != "0" {
+		// Senders write 0 for "not a multiple birth".
+		n, ok := parsePositive(s)
+		if !ok {
+			return fieldError("PID", 25, hl7v2.CodeDataType, "birth order is not a positive integer")
+		}
+		p.MultipleBirth = &ppb.Patient_MultipleBirthX{Choice: &ppb.Patient_MultipleBirthX_Integer{Integer: &dtpb.Integer{Value: int32(n)}}}
+	} else if s := value(pid.Get(24)); s != "" {
+		b, ok := yesNo(s)
+		if !ok {
+			return fieldError("PID", 24, hl7v2.CodeTableValueNotFound, "multiple birth indicator is not Y or N")
+		}
+		p.MultipleBirth = &ppb.Patient_MultipleBirthX{Choice: &ppb.Patient_MultipleBirthX_Boolean{Boolean: &dtpb.Boolean{Value: b}}}
+	}
+	for _, x := range []struct {
+		f   int
+		url string
+	}{{26, "http://hl7.org/fhir/StructureDefinition/patient-citizenship"}, {28, "http://hl7.org/fhir/StructureDefinition/patient-nationality"}} {
+		if cc := c.codeableConcept(pid.Field(x.f).Rep(1), ""); cc != nil {
+			p.Extension = append(p.Extension, &dtpb.Extension{Url: &dtpb.Uri{Value: x.url}, Extension: []*dtpb.Extension{conceptExtension("code", cc)}})
+		}
+	}
+	return nil
+}
+
+func conceptExtension(url string, cc *dtpb.CodeableConcept) *dtpb.Extension {
+	return &dtpb.Extension{Url: &dtpb.Uri{Value: url}, Value: &dtpb.Extension_ValueX{Choice: &dtpb.Extension_ValueX_CodeableConcept{CodeableConcept: cc}}}
+}
+
 // patient maps PID (the IG's PID[Patient] sheet) to a Patient.
 func (m *Mapper) patient(msh, pid *hl7v2.Segment, loc *time.Location) (*ppb.Patient, error) {
 	p := &ppb.Patient{}
@@ -96,8 +177,7 @@ func (m *Mapper) identifiers(p *ppb.Patient, msh, pid *hl7v2.Segment) error {
 			}
 			aa := rep.Comp(4)
 			if value(aa.Sub(1)) == "" && value(aa.Sub(2)) == "" {
-				// No assigning authority: the sending facility assigned it.
-				aa = hl7v2.Component{facility.Comp(1).Value(), facility.Comp(2).Value(), facility.Comp(3).Value()}
+				aa = implicitAuthority(rep, facility, msh.Field(3).Rep(1))
 			}
 			system := m.cfg.Systems.AssigningAuthority(value(aa.Sub(1)), value(aa.Sub(2)), value(aa.Sub(3)))
 			if system == "" {
@@ -128,6 +208,23 @@ func (m *Mapper) identifiers(p *ppb.Patient, msh, pid *hl7v2.Segment) error {
 		})
 	}
 	p.Id = &dtpb.Id{Value: fhir.ID("Patient", defining.GetSystem().GetValue(), defining.GetValue().GetValue())}
+	return nil
+}
+
+// implicitAuthority names who assigned a CX without CX.4: its assigning
+// jurisdiction (CX.9) or agency (CX.10) when given, else the sending
+// facility (MSH-4), else the sending application (MSH-3).
+func implicitAuthority(cx, facility, app hl7v2.Repetition) hl7v2.Component {
+	for _, n := range []int{9, 10} {
+		if code := value(cx.Comp(n).Sub(1)); code != "" {
+			return hl7v2.Component{code}
+		}
+	}
+	for _, hd := range []hl7v2.Repetition{facility, app} {
+		if value(hd.Comp(1).Value()) != "" || value(hd.Comp(2).Value()) != "" {
+			return hl7v2.Component{hd.Comp(1).Value(), hd.Comp(2).Value(), hd.Comp(3).Value()}
+		}
+	}
 	return nil
 }
 
