@@ -29,9 +29,9 @@ func (h HL7v2) convert(msg *hl7v2.Message) (Conversion, error) {
 	if err != nil {
 		return Conversion{}, err
 	}
-	c := Conversion{SourceTime: res.SourceTime}
-	for _, r := range res.Resources {
-		c.Resources = append(c.Resources, Converted{Resource: r, Person: res.PatientID})
+	c := Conversion{SourceTime: res.SourceTime, Unmapped: res.Unmapped}
+	for _, e := range res.Entries {
+		c.Resources = append(c.Resources, Converted{Resource: e.Resource, Person: e.Patient})
 	}
 	return c, nil
 }

@@ -18,6 +18,10 @@ import (
 type Conversion struct {
 	// Resources in the order they should be applied.
 	Resources []Converted
+	// Unmapped names source data no FHIR element holds (kept verbatim in
+	// an extension instead), for metrics: field or segment names, never
+	// values.
+	Unmapped []string
 	// SourceTime is when the source says the facts were true (MSH-7, a
 	// claim's receipt date, a CDC commit time); it orders versions
 	// downstream. Zero when unknown.
@@ -141,6 +145,9 @@ func (n *Normalizer) Transform(ctx context.Context, in stream.Record) ([]stream.
 		if err == nil {
 			n.metrics.outcome(env.Format, "converted")
 			n.metrics.resources.Add(float64(len(outs)))
+			for _, u := range c.Unmapped {
+				n.metrics.unmapped.WithLabelValues(env.Format.String(), u).Inc()
+			}
 			return outs, nil
 		}
 	}
@@ -217,6 +224,7 @@ type normalizerMetrics struct {
 	resources    prometheus.Counter
 	transactions *prometheus.CounterVec
 	txSeconds    prometheus.Histogram
+	unmapped     *prometheus.CounterVec
 }
 
 func newNormalizerMetrics(reg prometheus.Registerer) *normalizerMetrics {
@@ -233,6 +241,10 @@ func newNormalizerMetrics(reg prometheus.Registerer) *normalizerMetrics {
 			Name: "tributary_normalizer_transactions_total",
 			Help: "Normalizer Kafka transactions, by whether they committed.",
 		}, []string{"committed"}),
+		unmapped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_normalizer_unmapped_total",
+			Help: "Source data no FHIR element holds, kept verbatim in an extension instead, by format and item (a field such as PID-18, or a segment such as ZPI).",
+		}, []string{"format", "item"}),
 		txSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "tributary_normalizer_transaction_seconds",
 			Help:    "Time to transform a batch and end its transaction.",
@@ -240,7 +252,7 @@ func newNormalizerMetrics(reg prometheus.Registerer) *normalizerMetrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.envelopes, m.resources, m.transactions, m.txSeconds)
+		reg.MustRegister(m.envelopes, m.resources, m.transactions, m.txSeconds, m.unmapped)
 	}
 	return m
 }

@@ -1,7 +1,11 @@
 package hl7v2
 
 import (
+	"io/fs"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,4 +57,59 @@ func BenchmarkNewACK(b *testing.B) {
 	for b.Loop() {
 		Encode(NewACK(m, AckAccept, now))
 	}
+}
+
+// deliberatelyBad tells the corpus samples made to fail by their name.
+func deliberatelyBad(name string) bool {
+	return strings.HasPrefix(name, "malformed-") || strings.HasPrefix(name, "invalid-")
+}
+
+// corpusMessages returns the corpus files that hold exactly one message
+// (and are not deliberately malformed),
+// line endings made CR and trailing CRs dropped: the selection
+// bench/hl7v2/npm/parse.mjs makes, so both sides parse the same bytes.
+func corpusMessages(b *testing.B) [][]byte {
+	b.Helper()
+	var out [][]byte
+	err := filepath.WalkDir("testdata/corpus", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".hl7") || deliberatelyBad(d.Name()) {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		s := strings.TrimPrefix(string(data), "\uFEFF")
+		if !strings.HasPrefix(s, "MSH") || len(regexp.MustCompile(`(^|[\r\n])MSH`).FindAllString(s, -1)) != 1 {
+			return nil
+		}
+		s = strings.TrimRight(strings.NewReplacer("\r\n", "\r", "\n", "\r").Replace(s), "\r")
+		out = append(out, []byte(s))
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkParseCorpus parses every single-message corpus file once per
+// iteration; ns/op is per corpus pass, MB/s over its bytes, and msgs/s is
+// reported separately. bench/hl7v2 runs it beside @medplum/core.
+func BenchmarkParseCorpus(b *testing.B) {
+	msgs := corpusMessages(b)
+	var n int64
+	for _, m := range msgs {
+		n += int64(len(m))
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, m := range msgs {
+			if _, err := Parse(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(msgs)*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

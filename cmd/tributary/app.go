@@ -258,6 +258,10 @@ func (a *app) startMLLP(h pipeline.HL7v2) error {
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	fwd, err := a.opts.forward.forward()
+	if err != nil {
+		return err
+	}
 	l, err := mllp.Listen(mllp.Config{
 		Addr:           a.opts.mllpAddr,
 		MaxFrameSize:   a.opts.mllpMaxFrame,
@@ -268,6 +272,7 @@ func (a *app) startMLLP(h pipeline.HL7v2) error {
 		Check:          h.Check,
 		Logger:         a.log,
 		Registerer:     a.reg,
+		Forward:        fwd,
 	})
 	if err != nil {
 		return err
@@ -275,6 +280,9 @@ func (a *app) startMLLP(h pipeline.HL7v2) error {
 	a.listener = l
 	a.launch("mllp", func(ctx context.Context) error { return l.Run(ctx, a.producer.Emit) })
 	a.log.Info("MLLP listening", "addr", l.Addr().String(), "tls", tlsCfg != nil)
+	if fwd != nil {
+		a.log.Info("MLLP forwarding to a legacy engine", "forward_to", fwd.Addr, "forward_mode", string(fwd.Mode), "tls", fwd.TLS != nil)
+	}
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,40 +72,64 @@ func TestEnvironmentConfiguration(t *testing.T) {
 	}
 }
 
-// convert needs no services: a good file becomes a Bundle with its
-// Patient; a bad one is reported with its location and exit status 1.
+// convert needs no services: each input becomes a valid Bundle holding its
+// Patient; a bad message is reported as FILE: LOCATION: message, without
+// its value, with exit status 1, and the good messages of the same batch
+// are still converted.
 func TestConvert(t *testing.T) {
 	t.Parallel()
 	code, stdout, stderr := runMain(t, nil, "convert", "demo/01-admit-alvarez.hl7", "demo/02-register-okafor.hl7")
 	if code != 0 {
 		t.Fatalf("convert exited %d: %s", code, stderr)
 	}
-	var b struct {
-		ResourceType string
-		Type         string
-		Entry        []struct {
-			FullURL  string
-			Resource json.RawMessage
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	var bundles []json.RawMessage
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatal(err)
+		}
+		bundles = append(bundles, raw)
+	}
+	if len(bundles) != 2 {
+		t.Fatalf("got %d bundles, want one per input", len(bundles))
+	}
+	want := fhir.ID("Patient", "urn:tributary:aa:TGH", "MRN10001")
+	if !strings.Contains(string(bundles[0]), `"id": "`+want+`"`) {
+		t.Errorf("first bundle lacks Patient/%s", want)
+	}
+	for i, b := range bundles {
+		if err := fhir.Validate(b); err != nil {
+			t.Errorf("bundle %d: %v", i, err)
 		}
 	}
-	if err := json.Unmarshal([]byte(stdout), &b); err != nil {
+
+	code, _, stderr = runMain(t, nil, "convert", "demo/05-bad-birth-date.hl7")
+	if code != 1 || !strings.Contains(stderr, "demo/05-bad-birth-date.hl7: PID-7: ") || strings.Contains(stderr, "19901341") {
+		t.Errorf("bad file: exit %d, stderr %q; want 1 and FILE: PID-7: without the value", code, stderr)
+	}
+
+	// A file of two messages, the second bad, written to --out.
+	dir := t.TempDir()
+	good, _ := os.ReadFile("demo/01-admit-alvarez.hl7")
+	bad, _ := os.ReadFile("demo/05-bad-birth-date.hl7")
+	in := filepath.Join(dir, "two.hl7")
+	if err := os.WriteFile(in, append(append(good, '\r'), bad...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if b.ResourceType != "Bundle" || b.Type != "collection" || len(b.Entry) != 2 {
-		t.Fatalf("bundle: %s %s with %d entries", b.ResourceType, b.Type, len(b.Entry))
+	code, stdout, stderr = runMain(t, nil, "convert", "--out", filepath.Join(dir, "out"), in)
+	if code != 1 || !strings.Contains(stderr, "two.hl7: message 2 (offset ") || !strings.Contains(stderr, "PID-7") {
+		t.Errorf("batch: exit %d, stderr %q", code, stderr)
 	}
-	want := "Patient/" + fhir.ID("Patient", "urn:tributary:aa:TGH", "MRN10001")
-	if b.Entry[0].FullURL != want {
-		t.Errorf("fullUrl = %q, want %q", b.Entry[0].FullURL, want)
+	if stdout != "" {
+		t.Errorf("--out wrote to stdout too")
 	}
-	for _, e := range b.Entry {
-		if err := fhir.Validate(e.Resource); err != nil {
-			t.Errorf("%s: %v", e.FullURL, err)
-		}
+	b, err := os.ReadFile(filepath.Join(dir, "out", "two.fhir.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	code, _, stderr = runMain(t, nil, "convert", "demo/05-bad-birth-date.hl7")
-	if code != 1 || !strings.Contains(stderr, "PID-7") || strings.Contains(stderr, "19901341") {
-		t.Errorf("bad file: exit %d, stderr %q; want 1 and the location without the value", code, stderr)
+	if err := fhir.Validate(b); err != nil || !strings.Contains(string(b), want) {
+		t.Errorf("--out bundle: %v, holds the good message's Patient: %v", err, strings.Contains(string(b), want))
 	}
 }
 

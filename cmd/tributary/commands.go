@@ -70,18 +70,24 @@ sends a few synthetic HL7 v2 messages through MLLP and prints what to try.`, std
 	return fs
 }
 
-func cmdIngest(ctx context.Context, args []string, _, stderr io.Writer, getenv func(string) string) error {
+func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) > 0 && args[0] == "hl7v2" {
+		return cmdIngestHL7(ctx, args[1:], stdout, stderr, getenv)
+	}
 	if len(args) == 0 || args[0] != "mllp" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(stderr, "Usage: tributary ingest mllp [flags]\n\nAdapters: mllp (HL7 v2 over MLLP). X12 and CDC intake come with their issues.")
+			fmt.Fprintln(stderr, "Usage: tributary ingest mllp|hl7v2 [flags]\n\nAdapters: mllp (HL7 v2 over MLLP), hl7v2 FILE|DIR... (HL7 v2 files). X12 and CDC intake come with their issues.")
 			return flag.ErrHelp
 		}
-		return usageError{errors.New("want an adapter: tributary ingest mllp [flags]")}
+		return usageError{errors.New("want an adapter: tributary ingest mllp|hl7v2 [flags]")}
 	}
 	var o options
 	fs := newFlagSet("ingest mllp", "ingest mllp [flags]", `Runs the HL7 v2 MLLP listener. Each message is written to the raw topic
 and acknowledged (AA) only once Kafka has it; a message that cannot be parsed
-or mapped is still kept and answered AE/AR with an ERR segment.`, stderr)
+or mapped is still kept and answered AE/AR with an ERR segment. With
+--forward-addr every stored message is also relayed to a legacy interface
+engine: in tee mode asynchronously, in passthrough mode before answering,
+with the legacy engine's ACK.`, stderr)
 	o.logFlags(fs)
 	o.kafkaFlags(fs, "127.0.0.1:9092")
 	o.mappingFlags(fs)

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/tributary-health/tributary/adapters/hl7v2"
 	"github.com/tributary-health/tributary/fhir"
@@ -14,16 +18,26 @@ import (
 
 func cmdConvert(_ context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var o options
-	fs := newFlagSet("convert", "convert [flags] FILE...", `Converts HL7 v2 files (one message each) to FHIR R4 with the same mapping
-the normalizer uses, and writes one FHIR Bundle (type collection) to stdout.
-No Kafka or database is needed. A message that cannot be converted is
-reported on stderr with its location, and the exit status is 1.`, stderr)
+	fs := newFlagSet("convert", "convert [flags] FILE...", `Converts HL7 v2 files to FHIR R4 with the same mapping the normalizer uses.
+Each input file (one message, several messages, or a batch file with
+FHS/BHS) becomes one FHIR Bundle of type collection, written to stdout, or
+to DIR/<file>.fhir.json with --out. No Kafka or database is needed.
+
+A message that cannot be converted is reported on stderr as
+FILE: LOCATION: message (the message's number in the file is part of the
+location when the file holds several), and the exit status is 1; the
+file's other messages are still converted.`, stderr)
 	o.mappingFlags(fs)
+	format := fs.String("format", "hl7v2", "input format (hl7v2)")
+	outDir := fs.String("out", "", "write one DIR/<input name>.fhir.json per input instead of stdout")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usageError{fmt.Errorf("no input files")}
+	}
+	if *format != "hl7v2" {
+		return usageError{fmt.Errorf("format %q is not supported (hl7v2)", *format)}
 	}
 	mcfg, err := o.mapperConfig()
 	if err != nil {
@@ -33,8 +47,48 @@ reported on stderr with its location, and the exit status is 1.`, stderr)
 	if err != nil {
 		return err
 	}
+	if *outDir != "" {
+		if err := os.MkdirAll(*outDir, 0o755); err != nil {
+			return err
+		}
+	}
+	failed := 0
+	for _, path := range fs.Args() {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		bundle, errs := convertHL7(m, b)
+		for _, e := range errs {
+			fmt.Fprintf(stderr, "%s: %s\n", path, e)
+		}
+		if len(errs) > 0 {
+			failed++
+		}
+		out := bundle
+		if *outDir != "" {
+			name := filepath.Join(*outDir, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))+".fhir.json")
+			if err := os.WriteFile(name, out, 0o644); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := stdout.Write(out); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files had input errors", failed, fs.NArg())
+	}
+	return nil
+}
+
+// convertHL7 converts every message of one input into a Bundle of type
+// collection, and returns the Bundle with one "LOCATION: message" line
+// per message that failed.
+func convertHL7(m *fromv2.Mapper, data []byte) ([]byte, []string) {
+	var errs []string
 	type entry struct {
-		FullURL  string          `json:"fullUrl"`
 		Resource json.RawMessage `json:"resource"`
 	}
 	bundle := struct {
@@ -42,44 +96,58 @@ reported on stderr with its location, and the exit status is 1.`, stderr)
 		Type         string  `json:"type"`
 		Entry        []entry `json:"entry,omitempty"`
 	}{ResourceType: "Bundle", Type: "collection"}
-	failed := 0
-	for _, path := range fs.Args() {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
+	file, err := hl7v2.ParseBatch(data)
+	if err != nil {
+		errs = append(errs, locatedText(err))
+	}
+	var msgs []hl7v2.Entry
+	if file != nil {
+		msgs = file.Messages()
+	}
+	for i, e := range msgs {
+		prefix := ""
+		if len(msgs) > 1 {
+			prefix = fmt.Sprintf("message %d (offset %d) ", i+1, e.Offset)
 		}
-		msg, err := hl7v2.Parse(b)
-		if err == nil {
-			var res fromv2.Result
-			res, err = m.Convert(msg)
-			for _, r := range res.Resources {
-				out, merr := fhir.Marshal(r)
-				if merr != nil {
-					return merr
-				}
-				bundle.Entry = append(bundle.Entry, entry{FullURL: fhir.TypeOf(r) + "/" + idOf(out), Resource: out})
+		if e.Err != nil {
+			errs = append(errs, prefix+locatedText(e.Err))
+			continue
+		}
+		res, err := m.Convert(e.Message)
+		if err != nil {
+			errs = append(errs, prefix+locatedText(err))
+			continue
+		}
+		for _, x := range res.Entries {
+			out, err := fhir.Marshal(x.Resource)
+			if err != nil {
+				errs = append(errs, prefix+"internal: "+err.Error())
+				continue
 			}
-		}
-		if err != nil {
-			failed++
-			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			bundle.Entry = append(bundle.Entry, entry{Resource: out})
 		}
 	}
-	enc := json.NewEncoder(stdout)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(bundle); err != nil {
-		return err
+		errs = append(errs, "internal: "+err.Error())
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d files could not be converted", failed, fs.NArg())
-	}
-	return nil
+	return buf.Bytes(), errs
 }
 
-func idOf(resource []byte) string {
-	var v struct {
-		ID string `json:"id"`
+// locatedText renders an input error as "LOCATION: message" (the
+// location includes the byte offset for syntax errors).
+func locatedText(err error) string {
+	var pe *hl7v2.ParseError
+	if errors.As(err, &pe) {
+		return strings.TrimPrefix(pe.Error(), "hl7v2: ")
 	}
-	_ = json.Unmarshal(resource, &v)
-	return v.ID
+	if he, ok := hl7v2.AsError(err); ok {
+		if loc := he.Location.String(); loc != "" {
+			return loc + ": " + he.Text()
+		}
+		return he.Text()
+	}
+	return err.Error()
 }

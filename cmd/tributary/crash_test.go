@@ -124,9 +124,19 @@ func TestCrashRecovery(t *testing.T) {
 	sent := map[string]bool{}
 	var sentMu sync.Mutex
 	producing := make(chan struct{})
+	// Production pauses after the first and the second round of versions
+	// until the test has crashed a stage, so each crash falls in the middle
+	// of the flow however fast or loaded the machine is.
+	matCrashed, normCrashed := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(producing)
 		for v := 1; v <= versions; v++ {
+			switch v {
+			case 2:
+				<-matCrashed
+			case 3:
+				<-normCrashed
+			}
 			for f := range facilities {
 				for p := range patients {
 					fac := fmt.Sprintf("FAC%d", f)
@@ -163,39 +173,52 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatal("production ended before the crash; the test proves nothing")
 	}
 	mat.crash()
+	close(matCrashed)
 
-	eventually(t, "the normalizer to have produced a third", func() bool {
+	eventually(t, "the normalizer to have produced a fifth", func() bool {
 		end, err := stream.EndOffsets(ctx, cfg, cfg.Topics.FHIR())
 		var n int64
 		for _, e := range end {
 			n += e
 		}
-		return err == nil && n >= total/3
+		// Each message makes five records (see below): this is a fifth.
+		return err == nil && n >= total
 	})
 	if !stillProducing() {
 		t.Fatal("production ended before the normalizer crash; the test proves nothing")
 	}
 	norm.crash()
 	mat.crash() // again, now that the normalizer's restart reshuffles what arrives
+	close(normCrashed)
 
 	<-producing
 	waitCaughtUp(t, cfg, st)
 
-	// Kafka: each raw envelope's resource committed exactly once.
+	// Kafka: each raw envelope's resources committed exactly once.
 	recs, err := stream.ReadAll(ctx, cfg, cfg.Topics.FHIR())
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
+	perType := map[string]map[string]int{} // envelope → resource type → records
 	for _, r := range recs {
-		seen[r.Header(event.HeaderSourceEnvelope)]++
+		env := r.Header(event.HeaderSourceEnvelope)
+		if perType[env] == nil {
+			perType[env] = map[string]int{}
+		}
+		perType[env][r.Header(event.HeaderResourceType)]++
 	}
-	if len(recs) != total {
-		t.Errorf("fhir.v1 holds %d committed records, want %d", len(recs), total)
+	// Each message: its Patient, the sending and receiving facilities
+	// (MSH-4, MSH-6), its MessageHeader and its Provenance.
+	want := map[string]int{"Patient": 1, "Organization": 2, "MessageHeader": 1, "Provenance": 1}
+	const perMessage = 5
+	if len(recs) != total*perMessage {
+		t.Errorf("fhir.v1 holds %d committed records, want %d", len(recs), total*perMessage)
 	}
 	for id := range sent {
-		if seen[id] != 1 {
-			t.Errorf("envelope %s produced %d times, want 1", id, seen[id])
+		for typ, n := range want {
+			if got := perType[id][typ]; got != n {
+				t.Errorf("envelope %s produced %d %s records, want %d", id, got, typ, n)
+			}
 		}
 	}
 
@@ -206,6 +229,9 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	if c.Current != facilities*patients || c.Versions != total {
 		t.Errorf("store counts = %+v, want %d current and %d versions", c, facilities*patients, total)
+	}
+	if c, err := st.Counts(ctx, "MessageHeader"); err != nil || c.Current != total || c.Versions != total {
+		t.Errorf("MessageHeader counts = %+v, %v; want one per message: %d", c, err, total)
 	}
 	for f := range facilities {
 		for p := range patients {

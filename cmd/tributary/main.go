@@ -34,12 +34,13 @@ type command struct {
 
 var commands = []command{
 	{"run", "run [flags]", "Run every stage in one process, with an embedded Kafka broker unless --brokers is given.", cmdRun},
-	{"ingest", "ingest mllp [flags]", "Run an intake adapter (mllp: the HL7 v2 MLLP listener) against a Kafka cluster.", cmdIngest},
+	{"ingest", "ingest mllp|hl7v2 [flags]", "Run an intake adapter against a Kafka cluster (mllp: the HL7 v2 MLLP listener; hl7v2 FILE|DIR...: HL7 v2 files).", cmdIngest},
 	{"normalize", "normalize [flags]", "Run the normalizer: raw topics → FHIR R4 on fhir.v1, exactly once.", cmdNormalize},
 	{"materialize", "materialize [flags]", "Run the materializer: fhir.v1 → PostgreSQL, exactly once.", cmdMaterialize},
 	{"serve", "serve [flags]", "Serve the FHIR REST API from PostgreSQL.", cmdServe},
 	{"convert", "convert [flags] FILE...", "Convert HL7 v2 files to a FHIR Bundle on stdout; no Kafka or database needed.", cmdConvert},
 	{"send", "send [flags] FILE...", "Send HL7 v2 files over MLLP and print the acknowledgments (a test client).", cmdSend},
+	{"copybook", "copybook decode --copybook FILE [flags] DATA...", "Decode mainframe records described by a COBOL copybook to JSON lines (exact numbers).", cmdCopybook},
 	{"topics", "topics [flags]", "Create the topics of the Kafka contract on a cluster (run does this itself).", cmdTopics},
 	{"version", "version", "Print the version.", func(_ context.Context, _ []string, stdout, _ io.Writer, _ func(string) string) error {
 		fmt.Fprintln(stdout, "tributary", version)

@@ -50,6 +50,7 @@ type options struct {
 	mllpMaxConns    int
 	mllpTLSCert     string
 	mllpTLSKey      string
+	forward         forwardOptions // relaying to a legacy engine (forward.go)
 
 	// stages
 	instanceID     string
@@ -108,6 +109,7 @@ func (o *options) mllpFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.mllpMaxConns, "mllp-max-connections", 1000, "most concurrent MLLP connections")
 	fs.StringVar(&o.mllpTLSCert, "mllp-tls-cert", "", "PEM certificate file; with --mllp-tls-key, MLLP is served over TLS")
 	fs.StringVar(&o.mllpTLSKey, "mllp-tls-key", "", "PEM private key file for --mllp-tls-cert")
+	o.forward.flags(fs)
 }
 
 // instanceFlag registers --instance-id once, whichever stage asks first.
