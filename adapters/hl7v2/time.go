@@ -119,6 +119,13 @@ func ParseTime(s string, def *time.Location) (Time, error) {
 			return Time{}, ErrTime
 		}
 		frac, nfrac = atoi(f), len(f)
+	} else if len(s) > 14 && len(s) <= 18 && digits(s) {
+		// Fractional seconds without the point (20110613122406637): a
+		// common sender habit, and unambiguous past the 14 digits of a
+		// second-precision DTM.
+		f := s[14:]
+		s = s[:14]
+		frac, nfrac = atoi(f), len(f)
 	}
 	if !digits(s) {
 		return Time{}, ErrTime

@@ -77,3 +77,24 @@ func TestParseTime(t *testing.T) {
 		t.Error("Precision.String")
 	}
 }
+
+// Fractional seconds written without the point are read as such; the
+// point is restored when the time is written back.
+func TestParseTimeWithoutPoint(t *testing.T) {
+	t.Parallel()
+	got, err := ParseTime("20110613122406637", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2011, 6, 13, 12, 24, 6, 637e6, time.UTC); !got.Time.Equal(want) || got.Precision != PrecisionMillisecond {
+		t.Errorf("got %v %v, want %v milliseconds", got.Time, got.Precision, want)
+	}
+	if s := got.String(); s != "20110613122406.637" {
+		t.Errorf("String() = %q", s)
+	}
+	for _, bad := range []string{"2011061312240663712", "20110613122406637x"} {
+		if _, err := ParseTime(bad, time.UTC); err == nil {
+			t.Errorf("ParseTime(%q) accepted", bad)
+		}
+	}
+}

@@ -256,58 +256,85 @@ func TestIDsAreDeterministic(t *testing.T) {
 	}
 }
 
-// Every ADT message of the public corpus that we support converts to valid
-// FHIR; a differential check that we handle what other engines' samples send.
-func TestCorpusADT(t *testing.T) {
+// Every message of the public HL7 v2 corpus converts to valid FHIR — any
+// type, batches split — except the deliberately malformed samples, which
+// fail with a located error: a parse error with its byte offset, or a
+// mapping error at the field the table below names.
+func TestCorpus(t *testing.T) {
 	t.Parallel()
 	m := newMapper(t)
-	files, _ := filepath.Glob("../../../shared/corpus/hl7v2/*/*.hl7")
+	files, _ := filepath.Glob("../../../shared/corpus/hl7v2/*/*")
 	if len(files) == 0 {
 		t.Skip("../shared/corpus not present")
 	}
-	// Samples that must be rejected, and where.
+	// Samples whose data is wrong on purpose or by accident, and where.
 	rejected := map[string]string{
 		"edge-empty-segments.hl7": "PID-3",
-		// PID-7 holds "Aug 15, 1942": not a DTM.
-		"whitespace-padding-v24.hl7": "PID-7",
+		// PID-7 holds "Aug 15, 1942": not a DTM (both Mirth samples).
+		"whitespace-padding-v24.hl7":                "PID-7",
+		"FHS-BHS-batch-ORM-O01-v24-no-trailers.hl7": "PID-7",
 		// OBX-5 of value type DTM holds "February 2 2024".
 		"ORM-O01-v251-malformed-DTM-datatype.hl7": "OBX-5",
 		// PID-8 holds "1", a local code for sex that table 0001 lacks.
 		"OMD-O03-v25-repetitions.hl7": "PID-8",
 	}
-	converted := 0
+	converted, types := 0, map[string]int{}
 	for _, f := range files {
+		base := filepath.Base(f)
+		if !strings.HasSuffix(base, ".hl7") {
+			continue // expected outputs, notes
+		}
+		malformed := strings.HasPrefix(base, "malformed-") || strings.HasPrefix(base, "invalid-")
 		b, _ := os.ReadFile(f)
-		msg, err := hl7v2.Parse(b)
+		file, err := hl7v2.ParseBatch(b)
+		var failed []error
 		if err != nil {
-			continue // malformed samples and batches are the parser's business
+			failed = append(failed, err)
 		}
-		res, err := m.Convert(msg)
-		var he *hl7v2.Error
-		switch {
-		case err == nil:
-		case errors.As(err, &he) && (he.Code == hl7v2.CodeUnsupportedMessageType || he.Code == hl7v2.CodeUnsupportedEventCode):
-			continue
-		case errors.As(err, &he) && rejected[filepath.Base(f)] == he.Location.String():
-			continue
-		default:
-			t.Errorf("%s: %v", filepath.Base(f), err)
-			continue
+		var msgs []hl7v2.Entry
+		if file != nil {
+			msgs = file.Messages()
 		}
-		for _, e := range res.Entries {
-			r := e.Resource
-			out, err := fhir.Marshal(r)
+		for _, e := range msgs {
+			if e.Err != nil {
+				failed = append(failed, e.Err)
+				continue
+			}
+			res, err := m.Convert(e.Message)
 			if err != nil {
-				t.Fatal(err)
+				var he *hl7v2.Error
+				if !errors.As(err, &he) || rejected[base] != he.Location.String() {
+					t.Errorf("%s: %v", base, err)
+				}
+				continue
 			}
-			if err := fhir.Validate(out); err != nil {
-				t.Errorf("%s: invalid FHIR: %v", filepath.Base(f), err)
+			for _, x := range res.Entries {
+				out, err := fhir.Marshal(x.Resource)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := fhir.Validate(out); err != nil {
+					t.Errorf("%s: invalid FHIR: %v", base, err)
+				}
+			}
+			converted++
+			types[e.Message.Get("MSH-9.1")+"^"+e.Message.Get("MSH-9.2")]++
+		}
+		for _, err := range failed {
+			var pe *hl7v2.ParseError
+			if !malformed {
+				t.Errorf("%s: not malformed on purpose, but: %v", base, err)
+			} else if !errors.As(err, &pe) || (pe.Offset == 0 && pe.Location.String() == "" && pe.SegmentIndex == 0 && len(b) > 0 && !errors.Is(err, hl7v2.ErrNoMSH)) {
+				t.Errorf("%s: error without a location: %v", base, err)
 			}
 		}
-		converted++
+		if malformed && len(failed) == 0 && rejected[base] == "" {
+			t.Errorf("%s: a deliberately malformed sample converted", base)
+		}
 	}
-	if converted < 5 {
-		t.Errorf("only %d corpus messages converted; want the ADT samples", converted)
+	t.Logf("%d corpus messages converted: %v", converted, types)
+	if converted < 50 {
+		t.Errorf("only %d corpus messages converted", converted)
 	}
 }
 

@@ -1,6 +1,8 @@
 package fromv2
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"strings"
 	"time"
@@ -30,7 +32,10 @@ func (c *conv) header() error {
 	msh := c.msh
 	control := value(msh.Get(10))
 	if control == "" {
-		return fieldError("MSH", 10, hl7v2.CodeRequiredFieldMissing, "message control id missing")
+		// MSH-10 is required, but senders omit it; the message's own hash
+		// identifies it instead, so a resend still converges.
+		sum := sha256.Sum256(hl7v2.Encode(c.msg))
+		control = "sha256:" + hex.EncodeToString(sum[:16])
 	}
 	var focus, targets []*dtpb.Reference
 	for _, e := range c.entries {
