@@ -232,7 +232,36 @@ func (c *conn) handle(ctx context.Context, emit adapters.Emit, payload []byte) b
 		}
 		fwd.enqueue(ctx, it)
 	}
-	return c.answer(ctx, hdr, code, now, errs...)
+	return c.acknowledge(ctx, hdr, code, eerr == nil, now, errs...)
+}
+
+// acknowledge answers a received message. In enhanced mode with both
+// MSH-15 and MSH-16 valued, the commit acknowledgment says only that the
+// message is stored (CA, or CE when Kafka did not take it), and the
+// application acknowledgment (AA, AE, AR, as MSH-16 asks) follows on the
+// same connection with the verdict of Check. Otherwise one acknowledgment
+// carries both (see answer).
+func (c *conn) acknowledge(ctx context.Context, hdr *hl7v2.Message, code hl7v2.AckCode, stored bool, now time.Time, errs ...error) bool {
+	app := hdr.ApplicationAckType()
+	if hdr.AcceptAckType() == "" || app == "" || !stored {
+		return c.answer(ctx, hdr, code, now, errs...)
+	}
+	if !c.answer(ctx, hdr, hl7v2.AckAccept, now) {
+		return false
+	}
+	switch app {
+	case hl7v2.AckNever:
+		return true
+	case hl7v2.AckOnError:
+		if code == hl7v2.AckAccept {
+			return true
+		}
+	case hl7v2.AckOnSuccess:
+		if code != hl7v2.AckAccept {
+			return true
+		}
+	}
+	return c.write(ctx, hl7v2.NewACK(hdr, code, now, errs...), code)
 }
 
 // relay forwards a stored message to the legacy engine and answers the
@@ -305,7 +334,13 @@ func (c *conn) answer(ctx context.Context, hdr *hl7v2.Message, code hl7v2.AckCod
 			}
 		}
 	}
-	ack := hl7v2.Encode(hl7v2.NewACK(hdr, code, now, errs...))
+	return c.write(ctx, hl7v2.NewACK(hdr, code, now, errs...), code)
+}
+
+// write sends one acknowledgment; it reports whether the connection can
+// go on.
+func (c *conn) write(ctx context.Context, ackMsg *hl7v2.Message, code hl7v2.AckCode) bool {
+	ack := hl7v2.Encode(ackMsg)
 	c.l.metrics.ack(string(code)) // before the write, so it is counted when the sender sees it
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.l.cfg.ReadTimeout))
 	if _, err := c.nc.Write(AppendFrame(make([]byte, 0, len(ack)+3), ack)); err != nil {

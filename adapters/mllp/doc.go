@@ -53,9 +53,18 @@
 // a commit acknowledgment: CA, CE or CR where original mode would send AA,
 // AE or AR, and only as MSH-15 asks: AL always, NE never, ER only for CE
 // and CR, SU only for CA; an unknown value counts as AL. MSH-16 alone does
-// not switch to enhanced mode. Application acknowledgments (sent later, on
-// a connection to the sender) are not implemented: a Check error is
-// reported in the commit acknowledgment instead.
+// not switch to enhanced mode.
+//
+// With MSH-16 (application acknowledgment type) valued too, the commit
+// acknowledgment says only whether the message is stored (CA; CE when
+// Kafka did not take it), and the application acknowledgment — AA, or AE
+// or AR with the Check error — follows on the same connection as MSH-16
+// asks: AL always, NE never, ER only for AE and AR, SU only for AA. It is
+// an ACK in original mode with a fresh MSH-10 and MSA-2 echoing the
+// message's MSH-10. Engines that expect application acknowledgments on a
+// separate connection back to them are not served (the verdict is also on
+// the dead-letter topic). With MSH-16 empty, a Check error is reported in
+// the commit acknowledgment (CE or CR).
 //
 // # Framing and connections
 //

@@ -627,6 +627,73 @@ func TestEnhancedMode(t *testing.T) {
 	}
 }
 
+// With MSH-15 and MSH-16 both valued, the commit acknowledgment says the
+// message is stored and the application acknowledgment, as MSH-16 asks,
+// carries Check's verdict.
+func TestEnhancedModeApplicationAcks(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{fail: func(e event.Envelope) error {
+		if strings.HasPrefix(e.Attrs["msh-10"], "FAIL") {
+			return errors.New("kafka down")
+		}
+		return nil
+	}}
+	checkFn := func(m *hl7v2.Message) error {
+		if strings.HasPrefix(m.ControlID(), "BAD") {
+			return &hl7v2.Error{Location: hl7v2.Location{Segment: "PID", Field: 7}, Code: hl7v2.CodeDataType}
+		}
+		return nil
+	}
+	l := serve(t, Config{Check: checkFn}, rec.emit)
+	c := rawConn(t, l)
+	f := NewFramer(c, 0)
+	tests := []struct {
+		control, accept, app string
+		want                 []string // MSA-1 of each acknowledgment, in order
+	}{
+		{"OK-AL", "AL", "AL", []string{"CA", "AA"}},
+		{"BAD-AL", "AL", "AL", []string{"CA", "AE"}},
+		{"OK-ER", "AL", "ER", []string{"CA"}},
+		{"BAD-ER", "AL", "ER", []string{"CA", "AE"}},
+		{"OK-SU", "AL", "SU", []string{"CA", "AA"}},
+		{"BAD-SU", "AL", "SU", []string{"CA"}},
+		{"BAD-NE", "AL", "NE", []string{"CA"}},
+		{"OK-NEAL", "NE", "AL", []string{"AA"}},
+		{"FAIL-AL", "AL", "AL", []string{"CE"}}, // not stored: no application verdict
+	}
+	for _, tt := range tests {
+		msg := bytes.Replace(adt(tt.control), []byte("|P|2.5.1"), []byte("|P|2.5.1|||"+tt.accept+"|"+tt.app), 1)
+		if _, err := c.Write(AppendFrame(nil, msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(AppendFrame(nil, adt("MARK-"+tt.control))); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var got []string
+		for {
+			raw, err := f.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ack, _ := hl7v2.Parse(raw)
+			if ack.Get("MSA-2") == "MARK-"+tt.control {
+				break
+			}
+			if ack.Get("MSA-2") != tt.control {
+				t.Errorf("%s: acknowledgment for %q", tt.control, ack.Get("MSA-2"))
+			}
+			if ack.Get("MSA-1") == "AE" && ack.Get("ERR-2") != "PID^1^7" && ack.Get("ERR-2.1") != "PID" {
+				t.Errorf("%s: AE without the location: ERR-2 %q", tt.control, ack.Get("ERR-2"))
+			}
+			got = append(got, ack.Get("MSA-1"))
+		}
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%s (MSH-15 %s, MSH-16 %s): got %v, want %v", tt.control, tt.accept, tt.app, got, tt.want)
+		}
+	}
+}
+
 func TestTLS(t *testing.T) {
 	t.Parallel()
 	cert, pool := selfSigned(t)
