@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -24,13 +25,38 @@ var (
 	})
 )
 
-// Marshal returns the FHIR JSON of r.
+// Marshal returns the FHIR JSON of r: compact, keys sorted, byte for byte
+// what jsonformat's compact marshaller prints, 15-20 times faster
+// (fastjson.go). Shapes the fast encoder does not reproduce are marshalled
+// by jsonformat itself, on a copy of r. Unlike jsonformat, Marshal never
+// modifies r. It is safe for concurrent use, as long as r itself is not
+// being modified.
 func Marshal(r Resource) ([]byte, error) {
+	if r == nil {
+		return nil, errors.New("fhir: marshal: nil resource")
+	}
+	if b, err := marshalFast(r); err == nil {
+		return b, nil
+	}
+	// jsonformat rewrites references and drops internal extensions in
+	// place; keep the caller's resource as it was.
+	return marshalJSONFormat(proto.Clone(r))
+}
+
+// marshalJSONFormat is the reference implementation that [Marshal] must
+// match. A panic inside jsonformat (it has some on malformed protos, e.g.
+// an unknown enum number) is returned as an error.
+func marshalJSONFormat(r Resource) (b []byte, err error) {
 	m, err := marshaller()
 	if err != nil {
 		return nil, fmt.Errorf("fhir: marshaller: %w", err)
 	}
-	b, err := m.MarshalResource(r)
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("fhir: marshal %s: jsonformat panicked", TypeOf(r))
+		}
+	}()
+	b, err = m.MarshalResource(r)
 	if err != nil {
 		return nil, fmt.Errorf("fhir: marshal %s: %w", TypeOf(r), err)
 	}
