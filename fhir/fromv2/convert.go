@@ -235,8 +235,12 @@ func appendExtension(r fhir.Resource, e *dtpb.Extension) {
 	pr.Mutable(fd).List().Append(protoreflect.ValueOfMessage(e.ProtoReflect()))
 }
 
-// resourceID reads the id of any resource.
+// resourceID reads the id of any resource: through the generated getter
+// (every resource has one), else by reflection.
 func resourceID(r fhir.Resource) string {
+	if g, ok := r.(interface{ GetId() *dtpb.Id }); ok {
+		return g.GetId().GetValue()
+	}
 	pr := r.ProtoReflect()
 	fd := pr.Descriptor().Fields().ByName("id")
 	if fd == nil || !pr.Has(fd) {
@@ -251,7 +255,13 @@ func ref(typ, id string) *dtpb.Reference {
 }
 
 // refTo references r.
-func refTo(r fhir.Resource) *dtpb.Reference { return ref(fhir.TypeOf(r), resourceID(r)) }
+func refTo(r fhir.Resource) *dtpb.Reference { return ref(typeOf(r), resourceID(r)) }
+
+// typeOf is fhir.TypeOf for the resources the mapper makes, without
+// reflection on the hot path.
+func typeOf(r fhir.Resource) string {
+	return string(r.ProtoReflect().Descriptor().Name())
+}
 
 // derivedID is the id of a resource without a business identifier of its
 // own, from the facts that make it itself (the patient, a code, a date):
