@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tributary-health/tributary/adapters/cdc"
+	"github.com/tributary-health/tributary/adapters/cdc/copybook"
+	"github.com/tributary-health/tributary/event"
+	"github.com/tributary-health/tributary/stream"
+)
+
+// cmdIngestAll is `tributary ingest`: the CDC adapters here, the others
+// in cmdIngest.
+func cmdIngestAll(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "cdc":
+			return cmdIngestCDC(ctx, args[1:], stdout, stderr, getenv)
+		case "copybook":
+			return cmdIngestCopybook(ctx, args[1:], stdout, stderr, getenv)
+		case "-h", "--help", "help":
+			fmt.Fprint(stderr, `Usage: tributary ingest mllp|hl7v2|cdc|copybook [flags]
+
+Adapters:
+  mllp                HL7 v2 over MLLP (runs until stopped)
+  hl7v2 FILE|DIR...   HL7 v2 files (exits when Kafka has them all)
+  cdc                 Debezium change events from existing Kafka topics (runs until stopped)
+  copybook DATA...    mainframe records laid out by a COBOL copybook (exits when Kafka has them all)
+
+Each takes --help.
+`)
+			return flag.ErrHelp
+		}
+	}
+	return cmdIngest(ctx, args, stdout, stderr, getenv)
+}
+
+// cmdIngestCDC is `tributary ingest cdc`: relays Debezium topics to
+// raw.cdc.v1 until stopped.
+func cmdIngestCDC(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var (
+		o             options
+		sourceBrokers listFlag
+		topics        listFlag
+		group         string
+		source        string
+	)
+	fs := newFlagSet("ingest cdc", "ingest cdc --topics T1,T2 [flags]", `Consumes existing CDC topics (Debezium's JSON format, with or without the
+schema wrapper) on --source-brokers, as a member of consumer group --group,
+and writes each record to raw.cdc.v1 unmodified, with its source topic,
+partition and offset and its parsed log position in headers. A batch's
+offsets are committed only after Kafka acknowledged every record of it, so
+delivery is at least once; a record delivered twice carries the same
+position, by which the pipeline ignores it. A record that does not parse is
+relayed all the same (the normalizer dead-letters it) and logged with its
+location. Runs until interrupted.`, stderr)
+	o.logFlags(fs)
+	o.kafkaFlags(fs, "127.0.0.1:9092")
+	fs.Var(&sourceBrokers, "source-brokers", "seed brokers of the cluster holding the CDC topics, comma-separated host:port (default: --brokers)")
+	fs.Var(&topics, "topics", "the CDC topics to relay, comma-separated: each table's topic, and the transaction metadata topic if the connector writes one")
+	fs.StringVar(&group, "group", "", "consumer group on the source cluster; its committed offsets are where a restart resumes (default <topic-prefix>cdc-relay)")
+	fs.StringVar(&source, "source", "cdc", "name of this intake in the envelopes' source header")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if len(topics) == 0 {
+		return usageError{errors.New("--topics is required")}
+	}
+	if len(o.brokers) == 0 {
+		return usageError{errors.New("--brokers is required")}
+	}
+	log, err := o.logger(stderr)
+	if err != nil {
+		return err
+	}
+	scfg, err := o.streamConfig(log)
+	if err != nil {
+		return err
+	}
+	if len(sourceBrokers) == 0 {
+		sourceBrokers = o.brokers
+	}
+	if group == "" {
+		group = scfg.Topics.Prefix + "cdc-relay"
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = stream.EnsureTopics(tctx, scfg, stream.TopicSpec{Partitions: int32(o.partitions), ReplicationFactor: int16(o.replicationFactor)})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("kafka at %v: %w", []string(o.brokers), err)
+	}
+	p, err := stream.NewProducer(scfg, event.FamilyRaw)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		p.Close(cctx)
+		cancel()
+	}()
+	src := stream.Config{Brokers: sourceBrokers, Topics: scfg.Topics, ClientID: "tributary-cdc-relay", Logger: log}
+	consumer, err := stream.NewConsumer(src, stream.ConsumerConfig{
+		Group:  group,
+		Topics: topics,
+		// The group's own commits are the progress: the relay keeps no
+		// store, and commits only what Kafka acknowledged downstream.
+		Offsets: func(ctx context.Context, topic string) (map[int32]int64, error) {
+			m, err := stream.CommittedOffsets(ctx, src, group, topic)
+			for p, off := range m {
+				if off < 0 {
+					delete(m, p)
+				}
+			}
+			return m, err
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer consumer.Close()
+	relay, err := cdc.NewRelay(cdc.RelayConfig{
+		Consumer: streamBatches{consumer},
+		Source:   source,
+		Logger:   log,
+		Report: func(e *cdc.RecordError) {
+			// The error is located and holds no value from the record.
+			log.LogAttrs(ctx, slog.LevelWarn, "cdc record did not parse; relayed for the dead-letter topic",
+				slog.String("topic", e.Topic), slog.Int("partition", int(e.Partition)), slog.Int64("offset", e.Offset), slog.String("err", e.Err.Error()))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("relaying CDC topics", "topics", strings.Join(topics, ","), "group", group, "to", scfg.Topics.Raw(event.FormatCDC))
+	err = relay.Run(ctx, p.Emit)
+	st := relay.Stats()
+	fmt.Fprintf(stdout, "%d records relayed to %s (%d did not parse)\n", st.Relayed, scfg.Topics.Raw(event.FormatCDC), st.Invalid)
+	return err
+}
+
+// streamBatches adapts the stream consumer to cdc.Batches.
+type streamBatches struct{ c *stream.Consumer }
+
+func (s streamBatches) Run(ctx context.Context, fn cdc.BatchFunc) error {
+	return s.c.Run(ctx, func(ctx context.Context, recs []stream.Record) error {
+		out := make([]cdc.Record, len(recs))
+		for i, r := range recs {
+			out[i] = cdc.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+		}
+		return fn(ctx, out)
+	})
+}
+
+// cmdIngestCopybook is `tributary ingest copybook DATA...`: mainframe
+// records as change events on raw.cdc.v1, exiting once Kafka has them.
+func cmdIngestCopybook(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var (
+		o    options
+		keys listFlag
+		ops  mapFlag
+	)
+	fs := newFlagSet("ingest copybook", "ingest copybook --copybook FILE --table NAME --key ITEM[,ITEM] [flags] DATA...",
+		`Reads mainframe records (a VSAM or IMS unload, or a change file) laid out by a
+COBOL copybook and writes each to raw.cdc.v1 as a Debezium-shaped change
+event: op r (a snapshot read) for an unload, or with --op-field the op its
+value maps to in --ops (e.g. A=c,C=u,D=d). The event's source block names
+the table, the data file and the record number, which is its position:
+ingesting the same file again yields the same positions, which the pipeline
+ignores as duplicates, so give each unload or change file a name of its own
+(a date, a generation). The record's bytes are kept in the event, base64.
+
+A record that does not decode is stored as an invalid event and reported on
+stderr as FILE: record N (offset X): reason (never a value); a framing error
+stops that file. The exit status is 1 if anything was reported.`, stderr)
+	o.logFlags(fs)
+	o.kafkaFlags(fs, "127.0.0.1:9092")
+	cbPath := fs.String("copybook", "", "the copybook `file` (required)")
+	table := fs.String("table", "", "the table the records belong to, e.g. MEMBER (required): source.table and the partition key")
+	fs.Var(&keys, "key", "the items forming the record key, comma-separated, e.g. MEMBER-ID (required); GROUP.ITEM qualifies")
+	opField := fs.String("op-field", "", "the item saying what a change file's record does; without it every record is op r")
+	fs.Var(&ops, "ops", "op field value to op (c, u, d or r), e.g. `A=c,C=u,D=d`")
+	name := fs.String("name", cdc.DefaultServerName, "logical name of the mainframe source (source.name); positions compare within one name")
+	source := fs.String("source", cdc.DefaultFileSource, "name of this intake in the envelopes' source header")
+	enc := fs.String("encoding", "cp037", "character encoding of DISPLAY data: cp037, cp1047, cp1140 or ascii")
+	recfm := fs.String("record-format", "F", "record format: F (fixed length), V (RDW) or VB (BDW and RDW)")
+	rdw := fs.String("rdw", "standard", "RDW layout: standard (IBM) or little-endian (Cobrix's default)")
+	length := fs.Int("record-length", 0, "length of fixed-length records (default: the copybook record's size)")
+	record := fs.String("record", "", "the level-01 record to decode (default: the first)")
+	varOccurs := fs.Bool("variable-occurs", false, "OCCURS DEPENDING ON tables take only their actual elements")
+	padded := fs.Bool("padded-numbers", false, "accept spaces and NULs around the digits of DISPLAY numbers")
+	floatFmt := fs.String("float", "ibm", "COMP-1/COMP-2 format: ibm or ieee")
+	binary := fs.String("binary", "truncate", "BINARY values beyond their PICTURE: truncate (TRUNC(STD)) or full (TRUNC(BIN))")
+	// DATA follows the flags: parse them, then fill from the environment
+	// what the command line left unset (as copybook decode does).
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	data := fs.Args()
+	if err := parseFlags(fs, nil, getenv); err != nil {
+		return err
+	}
+	switch {
+	case *cbPath == "":
+		return usageError{errors.New("--copybook is required")}
+	case *table == "":
+		return usageError{errors.New("--table is required")}
+	case len(keys) == 0:
+		return usageError{errors.New("--key is required")}
+	case len(data) == 0:
+		return usageError{errors.New("no data files")}
+	case len(o.brokers) == 0:
+		return usageError{errors.New("--brokers is required")}
+	}
+	var cfg copybook.Config
+	var rc copybook.ReaderConfig
+	var err error
+	if cfg.Encoding, err = copybook.ParseEncoding(*enc); err != nil {
+		return usageError{err}
+	}
+	if rc.Format, err = copybook.ParseRecordFormat(*recfm); err != nil {
+		return usageError{err}
+	}
+	choose := func(flagName, v string, opts ...string) (int, error) {
+		for i, o := range opts {
+			if strings.EqualFold(v, o) {
+				return i, nil
+			}
+		}
+		return 0, usageError{fmt.Errorf("--%s %q: want one of %s", flagName, v, strings.Join(opts, ", "))}
+	}
+	var i int
+	if i, err = choose("rdw", *rdw, "standard", "little-endian"); err != nil {
+		return err
+	}
+	rc.RDW = copybook.RDW(i)
+	if i, err = choose("float", *floatFmt, "ibm", "ieee"); err != nil {
+		return err
+	}
+	cfg.Float = copybook.FloatFormat(i)
+	if i, err = choose("binary", *binary, "truncate", "full"); err != nil {
+		return err
+	}
+	cfg.Binary = copybook.BinaryMode(i)
+	cfg.Record, cfg.VariableOccurs, cfg.PaddedNumbers = *record, *varOccurs, *padded
+	opMap := map[string]cdc.Op{}
+	for v, code := range ops {
+		op, ok := cdc.ParseOp(strings.ToLower(code))
+		if !ok {
+			return usageError{fmt.Errorf("--ops %s=%s: want c, u, d or r", v, code)}
+		}
+		opMap[v] = op
+	}
+
+	src, err := os.ReadFile(*cbPath)
+	if err != nil {
+		return err
+	}
+	cb, err := copybook.Parse(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *cbPath, err)
+	}
+	dec, err := copybook.NewDecoder(cb, cfg)
+	if err != nil {
+		return err
+	}
+	if rc.Format == copybook.Fixed {
+		rc.Length = *length
+		if cfg.VariableOccurs {
+			if rc.Length == 0 {
+				rc.Length = dec.Size()
+			}
+			rc.LengthOf = dec.Length
+		}
+	}
+	log, err := o.logger(stderr)
+	if err != nil {
+		return err
+	}
+	r, err := cdc.NewFileReader(cdc.FileConfig{
+		Paths:    data,
+		Decoder:  dec,
+		Framing:  rc,
+		Table:    *table,
+		Key:      keys,
+		OpField:  *opField,
+		Ops:      opMap,
+		Name:     *name,
+		Encoding: cfg.Encoding.String(),
+		Source:   *source,
+		Report:   func(e *cdc.FileError) { fmt.Fprintln(stderr, e) },
+		Logger:   log,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	scfg, err := o.streamConfig(log)
+	if err != nil {
+		return err
+	}
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = stream.EnsureTopics(tctx, scfg, stream.TopicSpec{Partitions: int32(o.partitions), ReplicationFactor: int16(o.replicationFactor)})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("kafka at %v: %w", []string(o.brokers), err)
+	}
+	p, err := stream.NewProducer(scfg, event.FamilyRaw)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		p.Close(cctx) // every Emit was acknowledged already
+		cancel()
+	}()
+	err = r.Run(ctx, p.Emit)
+	st := r.Stats()
+	fmt.Fprintf(stdout, "%d records from %d files stored on %s; %d reported\n",
+		st.Emitted, st.Files, scfg.Topics.Raw(event.FormatCDC), st.Errors)
+	return err
+}
