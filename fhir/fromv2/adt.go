@@ -112,25 +112,11 @@ func (c *conv) nk1RelatedPerson(seg *hl7v2.Segment) error {
 			}
 		}
 	}
-	for _, t := range []struct {
-		f   int
-		use cpb.ContactPointUseCode_Value
-	}{{5, cpb.ContactPointUseCode_HOME}, {6, cpb.ContactPointUseCode_WORK}, {31, cpb.ContactPointUseCode_HOME}, {40, cpb.ContactPointUseCode_WORK}, {41, cpb.ContactPointUseCode_HOME}} {
-		for _, rep := range seg.Field(t.f) {
-			if cp := c.m.contactPoint(rep, t.use); cp != nil {
-				rp.Telecom = append(rp.Telecom, cp)
-			}
-		}
-	}
-	start, err := c.fieldTime(seg, 8)
-	if err != nil {
+	rp.Telecom = c.nk1Telecom(seg, 5, 6, 31, 40, 41)
+	var err error
+	if rp.Period, err = c.nk1Period(seg); err != nil {
 		return err
 	}
-	end, err := c.fieldTime(seg, 9)
-	if err != nil {
-		return err
-	}
-	rp.Period = period(start, end)
 	for _, f := range []int{12, 33} {
 		for _, rep := range seg.Field(f) {
 			if id := c.cxIdentifier(rep); id != nil {
@@ -175,6 +161,39 @@ func (c *conv) nk1RelatedPerson(seg *hl7v2.Segment) error {
 	return nil
 }
 
+// nk1Uses is the use of each NK1 telecom field: NK1-6 and NK1-40 are
+// business numbers, the others the person's own.
+var nk1Uses = map[int]cpb.ContactPointUseCode_Value{
+	5: cpb.ContactPointUseCode_HOME, 6: cpb.ContactPointUseCode_WORK, 31: cpb.ContactPointUseCode_HOME,
+	40: cpb.ContactPointUseCode_WORK, 41: cpb.ContactPointUseCode_HOME,
+}
+
+// nk1Telecom maps the NK1 telecom fields given, in order.
+func (c *conv) nk1Telecom(seg *hl7v2.Segment, fields ...int) []*dtpb.ContactPoint {
+	var out []*dtpb.ContactPoint
+	for _, f := range fields {
+		for _, rep := range seg.Field(f) {
+			if cp := c.m.contactPoint(rep, nk1Uses[f]); cp != nil {
+				out = append(out, cp)
+			}
+		}
+	}
+	return out
+}
+
+// nk1Period maps NK1-8 and NK1-9, the relationship's start and end.
+func (c *conv) nk1Period(seg *hl7v2.Segment) (*dtpb.Period, error) {
+	start, err := c.fieldTime(seg, 8)
+	if err != nil {
+		return nil, err
+	}
+	end, err := c.fieldTime(seg, 9)
+	if err != nil {
+		return nil, err
+	}
+	return period(start, end), nil
+}
+
 // nk1Contact maps NK1 to a Patient.contact (NK1[Patient]).
 func (c *conv) nk1Contact(seg *hl7v2.Segment) error {
 	p := c.patient
@@ -194,25 +213,11 @@ func (c *conv) nk1Contact(seg *hl7v2.Segment) error {
 	if a := c.m.address(seg.Field(4).Rep(1)); a != nil {
 		ct.Address = a
 	}
-	for _, t := range []struct {
-		f   int
-		use cpb.ContactPointUseCode_Value
-	}{{5, cpb.ContactPointUseCode_HOME}, {6, cpb.ContactPointUseCode_WORK}, {40, cpb.ContactPointUseCode_WORK}, {41, cpb.ContactPointUseCode_HOME}} {
-		for _, rep := range seg.Field(t.f) {
-			if cp := c.m.contactPoint(rep, t.use); cp != nil {
-				ct.Telecom = append(ct.Telecom, cp)
-			}
-		}
-	}
-	start, err := c.fieldTime(seg, 8)
-	if err != nil {
+	ct.Telecom = c.nk1Telecom(seg, 5, 6, 40, 41)
+	var err error
+	if ct.Period, err = c.nk1Period(seg); err != nil {
 		return err
 	}
-	end, err := c.fieldTime(seg, 9)
-	if err != nil {
-		return err
-	}
-	ct.Period = period(start, end)
 	if r := c.organization(seg.Field(13).Rep(1)); r != nil {
 		ct.Organization = r
 	}
