@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/tributary-health/tributary/adapters/hl7v2"
@@ -18,17 +19,18 @@ import (
 
 func cmdConvert(_ context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var o options
-	fs := newFlagSet("convert", "convert [flags] FILE...", `Converts HL7 v2 files to FHIR R4 with the same mapping the normalizer uses.
-Each input file (one message, several messages, or a batch file with
-FHS/BHS) becomes one FHIR Bundle of type collection, written to stdout, or
-to DIR/<file>.fhir.json with --out. No Kafka or database is needed.
+	fs := newFlagSet("convert", "convert [flags] FILE...", `Converts files to FHIR R4 with the same mappings the normalizer uses.
+Each input file becomes one FHIR Bundle of type collection, written to
+stdout, or to DIR/<file>.fhir.json with --out. No Kafka or database is
+needed. --format hl7v2 (the default) takes one message, several, or a
+batch file with FHS/BHS.
 
-A message that cannot be converted is reported on stderr as
-FILE: LOCATION: message (the message's number in the file is part of the
-location when the file holds several), and the exit status is 1; the
-file's other messages are still converted.`, stderr)
+An input error is reported on stderr as FILE: LOCATION: message (for a
+file of several messages the message's number is part of the location),
+and the exit status is 1; the file's other messages are still converted.`, stderr)
 	o.mappingFlags(fs)
-	format := fs.String("format", "hl7v2", "input format (hl7v2)")
+	format := fs.String("format", "hl7v2", "input format: "+strings.Join(sortedFormats(), ", "))
+	cdcMapping := fs.String("mapping", "", "with --format cdc: the mapping file (JSON)")
 	outDir := fs.String("out", "", "write one DIR/<input name>.fhir.json per input instead of stdout")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
@@ -36,14 +38,11 @@ file's other messages are still converted.`, stderr)
 	if fs.NArg() == 0 {
 		return usageError{fmt.Errorf("no input files")}
 	}
-	if *format != "hl7v2" {
-		return usageError{fmt.Errorf("format %q is not supported (hl7v2)", *format)}
+	newConv, ok := fileConverters[*format]
+	if !ok {
+		return usageError{fmt.Errorf("format %q is not supported (%s)", *format, strings.Join(sortedFormats(), ", "))}
 	}
-	mcfg, err := o.mapperConfig()
-	if err != nil {
-		return err
-	}
-	m, err := fromv2.New(mcfg)
+	convert, err := newConv(convertOptions{options: &o, mapping: *cdcMapping})
 	if err != nil {
 		return err
 	}
@@ -58,7 +57,7 @@ file's other messages are still converted.`, stderr)
 		if err != nil {
 			return err
 		}
-		bundle, errs := convertHL7(m, b)
+		bundle, errs := convert(b)
 		for _, e := range errs {
 			fmt.Fprintf(stderr, "%s: %s\n", path, e)
 		}
@@ -83,11 +82,44 @@ file's other messages are still converted.`, stderr)
 	return nil
 }
 
-// convertHL7 converts every message of one input into a Bundle of type
-// collection, and returns the Bundle with one "LOCATION: message" line
-// per message that failed.
-func convertHL7(m *fromv2.Mapper, data []byte) ([]byte, []string) {
-	var errs []string
+// A fileConverter turns one input file into a Bundle, and returns one
+// "LOCATION: message" line per input error.
+type fileConverter func(data []byte) (bundle []byte, errs []string)
+
+// convertOptions are what a format's converter may need.
+type convertOptions struct {
+	*options
+	mapping string // --mapping
+}
+
+// fileConverters builds the converter of each --format; formats register
+// themselves from their own files.
+var fileConverters = map[string]func(convertOptions) (fileConverter, error){
+	"hl7v2": func(o convertOptions) (fileConverter, error) {
+		mcfg, err := o.mapperConfig()
+		if err != nil {
+			return nil, err
+		}
+		m, err := fromv2.New(mcfg)
+		if err != nil {
+			return nil, err
+		}
+		return func(data []byte) ([]byte, []string) { return convertHL7(m, data) }, nil
+	},
+}
+
+func sortedFormats() []string {
+	var out []string
+	for f := range fileConverters {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// bundleJSON writes resources (FHIR JSON each) as a Bundle of type
+// collection.
+func bundleJSON(resources []json.RawMessage) ([]byte, error) {
 	type entry struct {
 		Resource json.RawMessage `json:"resource"`
 	}
@@ -96,6 +128,24 @@ func convertHL7(m *fromv2.Mapper, data []byte) ([]byte, []string) {
 		Type         string  `json:"type"`
 		Entry        []entry `json:"entry,omitempty"`
 	}{ResourceType: "Bundle", Type: "collection"}
+	for _, r := range resources {
+		bundle.Entry = append(bundle.Entry, entry{Resource: r})
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(bundle); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// convertHL7 converts every message of one input into a Bundle of type
+// collection, and returns the Bundle with one "LOCATION: message" line
+// per message that failed.
+func convertHL7(m *fromv2.Mapper, data []byte) ([]byte, []string) {
+	var errs []string
+	var resources []json.RawMessage
 	file, err := hl7v2.ParseBatch(data)
 	if err != nil {
 		errs = append(errs, locatedText(err))
@@ -124,16 +174,14 @@ func convertHL7(m *fromv2.Mapper, data []byte) ([]byte, []string) {
 				errs = append(errs, prefix+"internal: "+err.Error())
 				continue
 			}
-			bundle.Entry = append(bundle.Entry, entry{Resource: out})
+			resources = append(resources, out)
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(bundle); err != nil {
+	b, err := bundleJSON(resources)
+	if err != nil {
 		errs = append(errs, "internal: "+err.Error())
 	}
-	return buf.Bytes(), errs
+	return b, errs
 }
 
 // locatedText renders an input error as "LOCATION: message" (the
