@@ -201,6 +201,11 @@ func (a *app) startHTTP() error {
 	if err != nil {
 		return err
 	}
+	if a.st.ingest {
+		if handler, err = a.withX12(handler); err != nil {
+			return err
+		}
+	}
 	return a.listenHTTP(a.opts.httpAddr, handler, "FHIR API listening")
 }
 

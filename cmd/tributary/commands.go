@@ -53,9 +53,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 // runFlags registers the flags of `tributary run` into o.
 func runFlags(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("run", "run [flags]", `Runs every stage in one process: the MLLP listener, the normalizer, the
-materializer and the FHIR API. Without --brokers it starts an embedded Kafka
-broker on --broker-addr whose data lives under --data-dir, so a restart
-keeps everything and any Kafka client can connect to it. With --demo it also
+materializer and the FHIR API, with POST /x12 for X12 uploads beside it.
+Without --brokers it starts an embedded Kafka broker on --broker-addr whose
+data lives under --data-dir, so a restart keeps everything and any Kafka
+client can connect to it. With --demo it also
 sends a few synthetic HL7 v2 messages through MLLP and prints what to try.`, stderr)
 	o.logFlags(fs)
 	o.kafkaFlags(fs, "")
@@ -66,6 +67,7 @@ sends a few synthetic HL7 v2 messages through MLLP and prints what to try.`, std
 	o.normalizeFlags(fs)
 	o.materializeFlags(fs)
 	o.apiFlags(fs)
+	o.x12Flags(fs)
 	fs.BoolVar(&o.demo, "demo", false, "send synthetic sample messages once running, and print URLs and curl commands to try")
 	return fs
 }
@@ -73,6 +75,9 @@ sends a few synthetic HL7 v2 messages through MLLP and prints what to try.`, std
 func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) > 0 && args[0] == "hl7v2" {
 		return cmdIngestHL7(ctx, args[1:], stdout, stderr, getenv)
+	}
+	if len(args) > 0 && args[0] == "x12" {
+		return cmdIngestX12(ctx, args[1:], stdout, stderr, getenv)
 	}
 	if len(args) == 0 || args[0] != "mllp" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {

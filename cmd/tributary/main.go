@@ -34,7 +34,7 @@ type command struct {
 
 var commands = []command{
 	{"run", "run [flags]", "Run every stage in one process, with an embedded Kafka broker unless --brokers is given.", cmdRun},
-	{"ingest", "ingest mllp|hl7v2|cdc|copybook [flags]", "Run an intake adapter against a Kafka cluster (mllp: the HL7 v2 MLLP listener; hl7v2 FILE|DIR...: HL7 v2 files; cdc: Debezium topics; copybook DATA...: mainframe records).", cmdIngestAll},
+	{"ingest", "ingest mllp|hl7v2|x12|cdc|copybook [flags]", "Run an intake adapter against a Kafka cluster (mllp: the HL7 v2 MLLP listener; hl7v2 FILE|DIR...: HL7 v2 files; x12 FILE... or --watch DIR, --http-addr: X12 files and uploads; cdc: Debezium topics; copybook DATA...: mainframe records).", cmdIngestAll},
 	{"normalize", "normalize [flags]", "Run the normalizer: raw topics → FHIR R4 on fhir.v1, exactly once.", cmdNormalize},
 	{"materialize", "materialize [flags]", "Run the materializer: fhir.v1 → PostgreSQL, exactly once.", cmdMaterialize},
 	{"serve", "serve [flags]", "Serve the FHIR REST API from PostgreSQL.", cmdServe},

@@ -62,6 +62,12 @@ type options struct {
 	baseURL   string
 	adminAddr string
 
+	// X12 intake (ingest x12, run)
+	x12MaxInterchange int
+	x12MaxBody        int
+	x12DupWindow      time.Duration
+	x12DupLimit       int
+
 	// run
 	demo bool
 }
@@ -139,6 +145,13 @@ func (o *options) adminFlags(fs *flag.FlagSet) {
 func (o *options) apiFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address of the FHIR API, /healthz, /readyz and /metrics")
 	fs.StringVar(&o.baseURL, "base-url", "", "public base URL of the FHIR API for links (default: from each request)")
+}
+
+func (o *options) x12Flags(fs *flag.FlagSet) {
+	fs.IntVar(&o.x12MaxInterchange, "x12-max-interchange-size", 960<<10, "largest X12 interchange stored, in bytes (one Kafka record; the broker's limit is 1 MB by default)")
+	fs.IntVar(&o.x12MaxBody, "x12-max-body", 16<<20, "largest POST /x12 body, in bytes")
+	fs.DurationVar(&o.x12DupWindow, "x12-duplicate-window", 24*time.Hour, "how long an interchange control number is remembered per sender (in memory) to answer a resend TA1 R 025; 0 turns the check off")
+	fs.IntVar(&o.x12DupLimit, "x12-duplicate-limit", 100000, "most interchange control numbers remembered; past it the oldest are forgotten early")
 }
 
 func (o *options) streamConfig(log *slog.Logger) (stream.Config, error) {
