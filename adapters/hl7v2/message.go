@@ -28,7 +28,7 @@ func NewMessage(d Delimiters) (*Message, error) {
 	}
 	m := &Message{Delimiters: d}
 	m.segments = []*Segment{{ID: "MSH", Fields: []Field{
-		{{{string(d.Field)}}},
+		{{{string([]byte{d.Field})}}},
 		{{{d.EncodingCharacters()}}},
 	}}}
 	return m, nil

@@ -272,10 +272,10 @@ func (p *parser) setup(a, b int) {
 	// pass that was a fifth of parsing.
 	text := p.s[a:b]
 	eols := strings.Count(text, "\r") + strings.Count(text, "\n")
-	fields := strings.Count(text, string(d.Field)) + eols + 1
-	reps := fields + strings.Count(text, string(d.Repetition))
-	comps := reps + strings.Count(text, string(d.Component))
-	subs := comps + strings.Count(text, string(d.Subcomponent)) + 1
+	fields := strings.Count(text, string([]byte{d.Field})) + eols + 1
+	reps := fields + strings.Count(text, string([]byte{d.Repetition}))
+	comps := reps + strings.Count(text, string([]byte{d.Component}))
+	subs := comps + strings.Count(text, string([]byte{d.Subcomponent})) + 1
 	p.segs = make([]Segment, 0, eols+1)
 	p.fields = make([]Field, 0, fields)
 	p.reps = make([]Repetition, 0, reps)

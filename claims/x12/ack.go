@@ -212,7 +212,7 @@ func (w *ackWriter) isa() {
 		padRight(w.clean(or(c.ReceiverQualifier, qualifier(ic.SenderQualifier))), 2),
 		padRight(w.clean(or(c.ReceiverID, ic.SenderID)), 15),
 		c.Time.Format("060102"), c.Time.Format("1504"),
-		string(w.d.Repetition), "00501", pad9(c.InterchangeControlNumber), "0", usage,
+		string([]byte{w.d.Repetition}), "00501", pad9(c.InterchangeControlNumber), "0", usage,
 	} {
 		w.b = append(w.b, w.d.Element)
 		w.b = append(w.b, e...)
@@ -340,11 +340,11 @@ func (w *ackWriter) segmentErrors(errs []*Error) {
 			pos := strconv.Itoa(e.Element)
 			switch {
 			case e.Repetition > 0 && e.Component > 0:
-				pos += string(w.d.Component) + strconv.Itoa(e.Component) + string(w.d.Component) + strconv.Itoa(e.Repetition)
+				pos += string([]byte{w.d.Component}) + strconv.Itoa(e.Component) + string([]byte{w.d.Component}) + strconv.Itoa(e.Repetition)
 			case e.Repetition > 0:
-				pos += string(w.d.Component) + string(w.d.Component) + strconv.Itoa(e.Repetition)
+				pos += string([]byte{w.d.Component}) + string([]byte{w.d.Component}) + strconv.Itoa(e.Repetition)
 			case e.Component > 0:
-				pos += string(w.d.Component) + strconv.Itoa(e.Component)
+				pos += string([]byte{w.d.Component}) + strconv.Itoa(e.Component)
 			}
 			ref := ""
 			if e.Ref > 0 {
