@@ -282,6 +282,7 @@ func (p *parser) setup(a, b int) {
 	p.comps = make([]Component, 0, comps)
 	p.subs = make([]string, 0, subs)
 }
+
 // lineEnd returns the index of the first CR or LF at or after pos, or b.
 // It remembers the next of each, so splitting stays linear with either
 // terminator.
