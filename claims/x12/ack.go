@@ -160,14 +160,19 @@ func (w *ackWriter) seg(id string, elems ...string) {
 	w.n++
 }
 
-// clean drops delimiter bytes from a value echoed from the input.
+// clean drops delimiter bytes from a value echoed from the input. It works
+// on bytes, not runes: a delimiter above 0x7F can be one byte of a UTF-8
+// sequence in the value.
 func (w *ackWriter) clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 128 && (byte(r) == w.d.Element || byte(r) == w.d.Component || byte(r) == w.d.Repetition || byte(r) == w.d.Segment) {
-			return -1
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == w.d.Element || c == w.d.Component || c == w.d.Repetition || c == w.d.Segment {
+			continue
 		}
-		return r
-	}, s)
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 func or(v, def string) string {
