@@ -21,6 +21,16 @@ const (
 	HeaderSourceTime   = "source-time" // when the source says the fact was true; orders versions
 	// HeaderSourceEnvelope names the raw envelope the resource came from.
 	HeaderSourceEnvelope = "source-envelope-id"
+	// HeaderSourceKey names the source record (a CDC table row, by its
+	// raw.cdc.v1 key) and the scope its positions compare in;
+	// HeaderSourcePosition is where the change sits in that source's log,
+	// encoded to compare as bytes (cdc.Position.Key). Absent together.
+	HeaderSourceKey      = "source-key"
+	HeaderSourcePosition = "source-position"
+	// HeaderKeep lists, comma-separated, the elements of an upsert that
+	// other source rows own (a claim's item): the materializer keeps
+	// them from the stored version. Absent on most records.
+	HeaderKeep = "keep"
 
 	// dlq.v1: the original record plus why it failed.
 	HeaderDLQStage    = "dlq-stage"    // "ingest", "normalize", "materialize"
@@ -39,4 +49,8 @@ type Op string
 const (
 	OpUpsert Op = "upsert"
 	OpDelete Op = "delete"
+	// OpPatch replaces or removes one element of a stored resource (a
+	// claim line, an item of an ExplanationOfBenefit); the value is a
+	// patch document, see docs/kafka-contract.md.
+	OpPatch Op = "patch"
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -148,6 +149,9 @@ func change(r stream.Record) (store.Change, error) {
 		ID:         r.Header(event.HeaderResourceID),
 		EnvelopeID: r.Header(event.HeaderSourceEnvelope),
 		Resource:   r.Value,
+		// Both or neither: the store compares positions only under a key.
+		SourceKey:      r.Header(event.HeaderSourceKey),
+		SourcePosition: r.Header(event.HeaderSourcePosition),
 	}
 	if c.Type == "" || c.ID == "" {
 		return c, permanentError{errors.New("pipeline: fhir.v1 record without resource-type or resource-id header"), "fhir.headers", "header"}
@@ -159,6 +163,16 @@ func change(r stream.Record) (store.Change, error) {
 		}
 	case event.OpDelete:
 		c.Resource = nil
+	case event.OpPatch:
+		merge, err := patchMerge(c.Type, c.ID, r.Value)
+		if err != nil {
+			return c, err
+		}
+		// A patch orders against the other changes of its own source
+		// row only (by position): its source time says nothing about
+		// the rows that made the rest of the resource.
+		c.Op, c.Resource, c.Merge = event.OpUpsert, nil, merge
+		return c, nil
 	default:
 		return c, permanentError{errors.New("pipeline: fhir.v1 record with an unknown op"), "fhir.op", "header " + event.HeaderOp}
 	}
@@ -168,6 +182,9 @@ func change(r stream.Record) (store.Change, error) {
 			return c, permanentError{errors.New("pipeline: fhir.v1 record with a malformed source-time"), "fhir.source-time", "header " + event.HeaderSourceTime}
 		}
 		c.SourceTime = t
+	}
+	if keep := r.Header(event.HeaderKeep); keep != "" && c.Op == event.OpUpsert {
+		c.Merge = keepMerge(r.Value, strings.Split(keep, ","))
 	}
 	return c, nil
 }

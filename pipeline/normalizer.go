@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,16 @@ type Conversion struct {
 	// claim's receipt date, a CDC commit time); it orders versions
 	// downstream. Zero when unknown.
 	SourceTime time.Time
+	// Rejected, when not nil, is a permanent error for the part of the
+	// envelope that did not convert (an X12 transaction set its 999
+	// rejected); the normalizer writes Resources and also a dead letter
+	// of the envelope with this reason.
+	Rejected error
+	// SourceKey and SourcePosition, when set, order the conversion among
+	// the changes of one source record exactly (see
+	// [store.Change.SourceKey]): CDC sets them from the event's position.
+	// They go on every record as headers source-key and source-position.
+	SourceKey, SourcePosition string
 }
 
 // A Converted is one resource of a conversion.
@@ -35,6 +46,17 @@ type Converted struct {
 	// resource belongs to (its own id for a Patient). Empty for resources
 	// that belong to no patient; they are keyed by their own id.
 	Person string
+	// Delete: the resource Type/ID is deleted; Resource is nil. It goes
+	// on fhir.v1 as op delete with an empty value (a tombstone).
+	Delete   bool
+	Type, ID string
+	// Patch, when set, is a patch document for the resource Type/ID
+	// (Resource is nil): op patch on fhir.v1, merged into the stored
+	// resource by the materializer.
+	Patch []byte
+	// Keep names elements of Resource that other source rows own: the
+	// materializer keeps them from the stored version (header keep).
+	Keep []string
 }
 
 // A Converter maps one envelope of its format to FHIR resources. It must be
@@ -148,6 +170,9 @@ func (n *Normalizer) Transform(ctx context.Context, in stream.Record) ([]stream.
 			for _, u := range c.Unmapped {
 				n.metrics.unmapped.WithLabelValues(env.Format.String(), u).Inc()
 			}
+			if c.Rejected != nil {
+				outs = append(outs, deadLetter(topics, in, StageNormalize, c.Rejected))
+			}
 			return outs, nil
 		}
 	}
@@ -169,12 +194,18 @@ func (n *Normalizer) resourceRecords(env event.Envelope, c Conversion) ([]stream
 		srcTime = c.SourceTime.UTC().Format(time.RFC3339Nano)
 	}
 	for _, cr := range c.Resources {
-		b, err := fhir.Marshal(cr.Resource)
-		if err != nil {
-			return nil, permanentError{fmt.Errorf("pipeline: %w", err), "fhir.marshal", ""}
+		var b []byte
+		typ, id, op := cr.Type, cr.ID, event.OpDelete
+		if cr.Patch != nil {
+			b, op = cr.Patch, event.OpPatch
+		} else if !cr.Delete {
+			var err error
+			b, err = fhir.Marshal(cr.Resource)
+			if err != nil {
+				return nil, permanentError{fmt.Errorf("pipeline: %w", err), "fhir.marshal", ""}
+			}
+			typ, id, op = fhir.TypeOf(cr.Resource), resourceID(cr.Resource), event.OpUpsert
 		}
-		typ := fhir.TypeOf(cr.Resource)
-		id := resourceID(cr.Resource)
 		if !fhir.ValidID(id) {
 			return nil, permanentError{fmt.Errorf("pipeline: converted %s has no valid id", typ), "fhir.id", ""}
 		}
@@ -185,12 +216,19 @@ func (n *Normalizer) resourceRecords(env event.Envelope, c Conversion) ([]stream
 		r := stream.Record{Topic: n.cfg.Stream.Topics.FHIR(), Key: []byte(key), Value: b}
 		r.SetHeader(event.HeaderResourceType, typ)
 		r.SetHeader(event.HeaderResourceID, id)
-		r.SetHeader(event.HeaderOp, string(event.OpUpsert))
+		r.SetHeader(event.HeaderOp, string(op))
 		r.SetHeader(event.HeaderSourceEnvelope, env.ID)
 		r.SetHeader(event.HeaderFormat, env.Format.String())
 		r.SetHeader(event.HeaderKind, env.Kind)
 		if srcTime != "" {
 			r.SetHeader(event.HeaderSourceTime, srcTime)
+		}
+		if len(cr.Keep) > 0 {
+			r.SetHeader(event.HeaderKeep, strings.Join(cr.Keep, ","))
+		}
+		if c.SourceKey != "" && c.SourcePosition != "" {
+			r.SetHeader(event.HeaderSourceKey, c.SourceKey)
+			r.SetHeader(event.HeaderSourcePosition, c.SourcePosition)
 		}
 		outs = append(outs, r)
 	}

@@ -28,11 +28,31 @@ type Change struct {
 	// SourceTime is when the source says the fact was true; it orders
 	// versions. The zero time means unknown.
 	SourceTime time.Time
-	EnvelopeID string // the raw envelope the change came from (provenance)
+	// SourceKey and SourcePosition order the changes of one source record
+	// (a CDC table row) exactly, where SourceTime may not: SourceKey names
+	// the record and the scope its positions compare in (a connector and
+	// server), SourcePosition is where the change sits in that source's
+	// log, in an encoding that orders as bytes (cdc.Position.Key). The
+	// store keeps the last position applied per resource and SourceKey;
+	// a change with an older position is Stale, with an equal one a
+	// Duplicate. Positions under different SourceKeys never compare:
+	// between them only SourceTime orders. Either empty: no position.
+	SourceKey      string
+	SourcePosition string
+	EnvelopeID     string // the raw envelope the change came from (provenance)
 	// Resource is the FHIR JSON of an upsert; ignored for a delete. Its
 	// meta.versionId and meta.lastUpdated are ignored: the store assigns
 	// them. A missing id is taken from ID.
 	Resource []byte
+	// Merge, when set on an upsert, makes the resource from the current
+	// one instead of Resource: Apply calls it in its transaction, with
+	// the resource's row locked, passing the current content (after the
+	// batch's earlier changes; without meta; nil when the resource is
+	// absent or deleted) and stores what it returns. It serves partial
+	// updates, such as a claim line that is one item of a claim. An
+	// error from Merge fails the call with a [*ChangeError] naming the
+	// change. Merge must be a pure function: Apply may call it again.
+	Merge func(current []byte) ([]byte, error)
 }
 
 // OpSkip is a store-only [event.Op]: a Change with it applies nothing but
@@ -48,8 +68,8 @@ type ApplyResult struct {
 	Updated   int // upserts that made a new version of a current resource
 	Deleted   int // deletes of a current resource
 	Unchanged int // upserts equal to the current content, deletes of absent or deleted resources: no new version
-	Stale     int // changes whose SourceTime is before the stored resource's: skipped
-	Duplicate int // changes below the group's stored next offset, applied before: skipped
+	Stale     int // changes whose SourceTime is before the stored resource's, or whose SourcePosition is before the stored one: skipped
+	Duplicate int // changes below the group's stored next offset, or with the stored SourcePosition, applied before: skipped
 	Skipped   int // OpSkip changes
 }
 
@@ -65,7 +85,7 @@ type ChangeError struct {
 	Topic     string
 	Partition int32
 	Offset    int64
-	Err       error // wraps ErrInvalidChange
+	Err       error // wraps ErrInvalidChange, or is the error of the change's Merge
 }
 
 // Error names the record by topic, partition and offset, and the reason.
@@ -91,7 +111,11 @@ func (e *ChangeError) Permanent() bool { return true }
 //
 // Versions only move forward: a change whose SourceTime is before the
 // stored resource's latest SourceTime is skipped (Stale); equal or zero
-// times apply in offset order. An upsert whose content equals the current
+// times apply in offset order. A change with a SourcePosition must also
+// be after the last position applied to the resource under its SourceKey:
+// before it, it is Stale; equal, a Duplicate (a replay after a restart).
+// The position of every change that passes is stored, even when it makes
+// no version, and survives deletes. An upsert whose content equals the current
 // content, ignoring meta.versionId and meta.lastUpdated, makes no version
 // (Unchanged; a later SourceTime is still recorded). Otherwise the version
 // id is the previous one + 1 (1 for a new resource), lastUpdated is now, a
@@ -100,8 +124,9 @@ func (e *ChangeError) Permanent() bool { return true }
 // index rows; deleting an absent or deleted resource does nothing
 // (Unchanged).
 //
-// A change that can never be applied fails the whole call with a
-// [*ChangeError], and nothing is applied. Any other error also means that
+// A change that can never be applied (a malformed change, or one whose
+// Merge fails) fails the whole call with a [*ChangeError], and nothing is
+// applied. Any other error also means that
 // nothing was applied; calling Apply again with the same changes is safe.
 // Apply is safe for concurrent use; it does not modify changes.
 func (s *Store) Apply(ctx context.Context, group string, changes []Change) (ApplyResult, error) {
@@ -130,7 +155,7 @@ func (s *Store) Apply(ctx context.Context, group string, changes []Change) (Appl
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			next, state, keys, err := b.lock(ctx, tx)
+			next, state, keys, positions, err := b.lock(ctx, tx)
 			if err := waitPrepared(); err != nil {
 				return err
 			}
@@ -138,8 +163,10 @@ func (s *Store) Apply(ctx context.Context, group string, changes []Change) (Appl
 				return fmt.Errorf("lock: %w", err)
 			}
 			var hist historyRows
-			res, hist = b.decide(next, state)
-			if err := b.write(ctx, tx, next, state, keys, hist); err != nil {
+			if res, hist, err = b.decide(next, state, positions); err != nil {
+				return err
+			}
+			if err := b.write(ctx, tx, next, state, keys, hist, positions); err != nil {
 				return fmt.Errorf("write: %w", err)
 			}
 			return nil
@@ -172,12 +199,21 @@ type partition struct {
 
 type key struct{ typ, id string }
 
+// posKey names a stored source position.
+type posKey struct{ typ, id, source string }
+
 // A batch is one call of Apply.
 type batch struct {
 	group   string
 	changes []Change
 	preps   []prepared
 	last    map[partition]int64 // last offset per partition in changes
+	moved   []posKey            // source positions decide moved, maybe repeated
+}
+
+// hasPosition reports whether c carries a source position.
+func hasPosition(c *Change) bool {
+	return c.Op != OpSkip && c.SourceKey != "" && c.SourcePosition != ""
 }
 
 // current is a resource's state as the batch moves it along.
@@ -192,7 +228,25 @@ type current struct {
 	touched    bool      // only source_time moved
 	prep       *prepared // content of the last version; nil when deleted
 	envelope   string
+	stored     []byte // content before the batch, read only for changes with Merge
 }
+
+const readContents = `
+SELECT r.resource_type, r.id, r.content
+FROM tributary.resources r
+JOIN unnest($1::text[], $2::text[]) AS k(resource_type, id) ON r.resource_type = k.resource_type AND r.id = k.id
+WHERE NOT r.deleted`
+
+const lockPositions = `
+SELECT p.resource_type, p.id, p.source, p.position
+FROM tributary.source_positions p
+JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(resource_type, id, source)
+    ON p.resource_type = k.resource_type AND p.id = k.id AND p.source = k.source`
+
+const storePositions = `
+INSERT INTO tributary.source_positions AS p (resource_type, id, source, position)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+ON CONFLICT (resource_type, id, source) DO UPDATE SET position = EXCLUDED.position`
 
 const lockOffsets = `
 INSERT INTO tributary.consumer_offsets AS o (group_id, topic, partition, next_offset)
@@ -255,7 +309,7 @@ WHERE o.group_id = $1 AND o.topic = n.topic AND o.partition = n.partition`
 // resources, in a fixed order (partitions, then resources, each sorted) so
 // that concurrent batches queue instead of deadlocking, and returns the
 // stored next offsets and the resources' states.
-func (b *batch) lock(ctx context.Context, tx pgx.Tx) (map[partition]int64, map[key]*current, []key, error) {
+func (b *batch) lock(ctx context.Context, tx pgx.Tx) (map[partition]int64, map[key]*current, []key, map[posKey]string, error) {
 	parts := slices.SortedFunc(maps.Keys(b.last), comparePartitions)
 	ptopics, pnums := make([]string, len(parts)), make([]int32, len(parts))
 	for i, p := range parts {
@@ -269,6 +323,19 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) (map[partition]int64, map[k
 	}
 	keys := slices.SortedFunc(maps.Keys(state), compareKeys)
 	rtypes, rids := splitKeys(keys)
+	positions := map[posKey]string{}
+	var ptypes, pids, psources []string
+	var mtypes, mids []string
+	for i := range b.changes {
+		if c := &b.changes[i]; c.Op == event.OpUpsert && c.Merge != nil {
+			mtypes, mids = append(mtypes, c.Type), append(mids, c.ID)
+		}
+	}
+	for i := range b.changes {
+		if c := &b.changes[i]; hasPosition(c) {
+			ptypes, pids, psources = append(ptypes, c.Type), append(pids, c.ID), append(psources, c.SourceKey)
+		}
+	}
 
 	next := map[partition]int64{}
 	q := &pgx.Batch{}
@@ -296,15 +363,44 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) (map[partition]int64, map[k
 		})
 		return err
 	})
-	if err := tx.SendBatch(ctx, q).Close(); err != nil {
-		return nil, nil, nil, err
+	if len(mtypes) > 0 {
+		q.Queue(readContents, mtypes, mids).Query(func(rows pgx.Rows) error {
+			var k key
+			var content []byte
+			_, err := pgx.ForEachRow(rows, []any{&k.typ, &k.id, &content}, func() error {
+				state[k].stored = content
+				return nil
+			})
+			return err
+		})
 	}
-	return next, state, keys, nil
+	if len(ptypes) > 0 {
+		// The resource rows locked above serialize the position rows of
+		// existing resources; new ones collide on their resource key.
+		q.Queue(lockPositions, ptypes, pids, psources).Query(func(rows pgx.Rows) error {
+			var k posKey
+			var pos string
+			_, err := pgx.ForEachRow(rows, []any{&k.typ, &k.id, &k.source, &pos}, func() error {
+				positions[k] = pos
+				return nil
+			})
+			return err
+		})
+	}
+	if err := tx.SendBatch(ctx, q).Close(); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return next, state, keys, positions, nil
 }
 
 // decide walks the changes in order, moving state along, and returns the
 // counts and the history rows to write.
-func (b *batch) decide(next map[partition]int64, state map[key]*current) (ApplyResult, historyRows) {
+// positions holds the stored source positions; decide moves them along
+// and lists the moved ones in b.moved for write.
+//
+// It fails with a *ChangeError when a change's Merge does.
+func (b *batch) decide(next map[partition]int64, state map[key]*current, positions map[posKey]string) (ApplyResult, historyRows, error) {
+	b.moved = b.moved[:0] // a retried transaction decides again
 	var res ApplyResult
 	var hist historyRows
 	for i := range b.changes {
@@ -318,13 +414,37 @@ func (b *batch) decide(next map[partition]int64, state map[key]*current) (ApplyR
 			continue
 		}
 		cur := state[key{c.Type, c.ID}]
+		var pk posKey
+		if hasPosition(c) {
+			pk = posKey{c.Type, c.ID, c.SourceKey}
+			if stored, ok := positions[pk]; ok {
+				switch cmp.Compare(c.SourcePosition, stored) {
+				case -1:
+					res.Stale++
+					continue
+				case 0:
+					res.Duplicate++
+					continue
+				}
+			}
+		}
 		if cur.exists && !c.SourceTime.IsZero() && c.SourceTime.Before(cur.sourceTime) {
 			res.Stale++
 			continue
 		}
+		if hasPosition(c) {
+			positions[pk] = c.SourcePosition
+			b.moved = append(b.moved, pk)
+		}
 		newer := c.SourceTime.After(cur.sourceTime) // false for a zero time
 		switch c.Op {
 		case event.OpUpsert:
+			if c.Merge != nil {
+				var err error
+				if p, err = b.merge(i, cur); err != nil {
+					return res, hist, err
+				}
+			}
 			if cur.exists && !cur.deleted && bytes.Equal(cur.hash, p.hash) {
 				res.Unchanged++
 				if newer {
@@ -356,12 +476,45 @@ func (b *batch) decide(next map[partition]int64, state map[key]*current) (ApplyR
 		}
 		hist.add(c, cur)
 	}
-	return res, hist
+	return res, hist, nil
+}
+
+// merge runs changes[i].Merge on the resource's current content and
+// prepares the result in preps[i].
+func (b *batch) merge(i int, cur *current) (*prepared, error) {
+	c := &b.changes[i]
+	var base []byte
+	if cur.exists && !cur.deleted {
+		if cur.prep != nil {
+			base = cur.prep.content
+		} else {
+			base = cur.stored
+		}
+	}
+	merged, err := c.Merge(base)
+	if err == nil {
+		b.preps[i], err = prepare(&Change{Op: event.OpUpsert, Type: c.Type, ID: c.ID, Resource: merged})
+	}
+	if err != nil {
+		return nil, &ChangeError{Topic: c.Topic, Partition: c.Partition, Offset: c.Offset, Err: err}
+	}
+	return &b.preps[i], nil
 }
 
 // write sends every write of the batch in one round trip.
-func (b *batch) write(ctx context.Context, tx pgx.Tx, next map[partition]int64, state map[key]*current, keys []key, hist historyRows) error {
+func (b *batch) write(ctx context.Context, tx pgx.Tx, next map[partition]int64, state map[key]*current, keys []key, hist historyRows, positions map[posKey]string) error {
 	q := &pgx.Batch{}
+	if len(b.moved) > 0 {
+		var ptypes, pids, psources, ppos []string
+		seen := map[posKey]bool{}
+		for _, k := range b.moved {
+			if !seen[k] {
+				seen[k] = true
+				ptypes, pids, psources, ppos = append(ptypes, k.typ), append(pids, k.id), append(psources, k.source), append(ppos, positions[k])
+			}
+		}
+		q.Queue(storePositions, ptypes, pids, psources, ppos)
+	}
 	var up resourceRows
 	var touched []key
 	var oldTok, newTok tokenRows

@@ -68,6 +68,8 @@ func prepare(c *Change) (prepared, error) {
 		return prepared{}, nil
 	case c.Op != event.OpUpsert:
 		return prepared{}, fmt.Errorf("%w: op is not upsert, delete or skip", ErrInvalidChange)
+	case c.Merge != nil:
+		return prepared{}, nil // prepared when merged, in Apply's transaction
 	}
 	// Errors of the JSON decoder quote content; these do not.
 	d := json.NewDecoder(bytes.NewReader(c.Resource))

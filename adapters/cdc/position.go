@@ -288,3 +288,68 @@ func binlogSeq(file string) string {
 	}
 	return file
 }
+
+// Scope names the domain p compares in: "connector/server/name,name,..."
+// (tokens escaped as in [Position.String]). Two non-zero positions
+// compare (see [Position.Compare]) exactly when their scopes are equal.
+// "" for a zero position.
+func (p Position) Scope() string {
+	if p.IsZero() {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(escapeToken(p.Connector))
+	b.WriteByte('/')
+	b.WriteString(escapeToken(p.Server))
+	b.WriteByte('/')
+	for i, part := range p.Parts {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(escapeToken(part.Name))
+	}
+	return b.String()
+}
+
+// Key returns the values of p in an order-preserving text encoding, for
+// a store that compares positions as bytes: for positions of one
+// [Position.Scope], strings.Compare(p.Key(), q.Key()) is p.Compare(q),
+// as long as each part is of one kind in both (digits in both, or text
+// in both; the connectors' schemes keep it so). Each part is encoded on
+// its own, self-delimiting, in printable ASCII:
+//
+//	empty   "0"
+//	digits  "1" + the digit count without leading zeros (4 hex digits, so up to 65,535) + those digits
+//	text    "2" + the bytes in lower-case hex + "."
+//
+// "" for a zero position.
+func (p Position) Key() string {
+	if p.IsZero() {
+		return ""
+	}
+	const hexDigits = "0123456789abcdef"
+	var b strings.Builder
+	for _, part := range p.Parts {
+		v := part.Value
+		switch {
+		case v == "":
+			b.WriteByte('0')
+		case digits(v):
+			v = strings.TrimLeft(v, "0")
+			n := len(v)
+			b.WriteByte('1')
+			for shift := 12; shift >= 0; shift -= 4 {
+				b.WriteByte(hexDigits[(n>>shift)&0xF])
+			}
+			b.WriteString(v)
+		default:
+			b.WriteByte('2')
+			for i := 0; i < len(v); i++ {
+				b.WriteByte(hexDigits[v[i]>>4])
+				b.WriteByte(hexDigits[v[i]&0xF])
+			}
+			b.WriteByte('.')
+		}
+	}
+	return b.String()
+}

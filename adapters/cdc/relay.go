@@ -56,6 +56,10 @@ type RelayConfig struct {
 	Logger *slog.Logger
 	// Now returns the time of receipt; default time.Now.
 	Now func() time.Time
+	// Transactions, when set, makes the relay write the events of one
+	// source transaction together, in one Kafka transaction (see
+	// [TransactionConfig]); Consumer is then not used and may be nil.
+	Transactions *TransactionConfig
 }
 
 // A RecordError is a source record that did not parse.
@@ -78,8 +82,13 @@ func (e *RecordError) Unwrap() error { return e.Err }
 type RelayStats struct {
 	Relayed  int64 // envelopes Kafka acknowledged (a redelivered batch counts again)
 	Invalid  int64 // of which did not parse
-	Batches  int64 // batches accepted
+	Batches  int64 // batches accepted (with Transactions: Kafka transactions committed)
 	Failures int64 // batches that failed and will be delivered again
+
+	// With [RelayConfig.Transactions]:
+	Grouped    int64 // source transactions written whole, in one Kafka transaction
+	Incomplete int64 // source transactions released incomplete (a bound was hit; counted when decided): the warning count
+	Held       int64 // events held now, waiting for their transaction to complete
 }
 
 // A Relay consumes existing CDC topics and writes each record to
@@ -87,17 +96,28 @@ type RelayStats struct {
 // offsets are committed only after every envelope of it was
 // acknowledged, so delivery is at least once, and a redelivered record
 // carries the same source position, by which the pipeline ignores it.
+// With [RelayConfig.Transactions] it writes each source transaction's
+// events together, in one Kafka transaction (see [TransactionConfig]).
 type Relay struct {
 	cfg   RelayConfig
 	log   *slog.Logger
-	stats struct{ relayed, invalid, batches, failures atomic.Int64 }
+	stats struct {
+		relayed, invalid, batches, failures atomic.Int64
+		grouped, incomplete, held           atomic.Int64
+	}
 }
 
 var _ adapters.Source = (*Relay)(nil)
 
 // NewRelay validates cfg and returns a Relay.
 func NewRelay(cfg RelayConfig) (*Relay, error) {
-	if cfg.Consumer == nil {
+	if cfg.Transactions != nil {
+		tc := *cfg.Transactions // defaults fill a copy, not the caller's
+		if err := tc.validate(); err != nil {
+			return nil, err
+		}
+		cfg.Transactions = &tc
+	} else if cfg.Consumer == nil {
 		return nil, errors.New("cdc: relay config: no consumer")
 	}
 	if cfg.Source == "" {
@@ -122,11 +142,20 @@ func (r *Relay) Stats() RelayStats {
 		Invalid:  r.stats.invalid.Load(),
 		Batches:  r.stats.batches.Load(),
 		Failures: r.stats.failures.Load(),
+
+		Grouped:    r.stats.grouped.Load(),
+		Incomplete: r.stats.incomplete.Load(),
+		Held:       r.stats.held.Load(),
 	}
 }
 
 // Run relays until ctx is done and returns nil, or the consumer's error.
+// With [RelayConfig.Transactions] it writes through
+// [TransactionConfig.Emit], and emit is not used (it may be nil).
 func (r *Relay) Run(ctx context.Context, emit adapters.Emit) error {
+	if r.cfg.Transactions != nil {
+		return r.runTx(ctx)
+	}
 	if emit == nil {
 		return errors.New("cdc: relay: nil emit")
 	}
@@ -204,6 +233,13 @@ chains:
 
 // envelope builds the raw.cdc.v1 envelope of one source record.
 func (r *Relay) envelope(rec Record) event.Envelope {
+	env, _ := r.envelopeEvent(rec)
+	return env
+}
+
+// envelopeEvent builds the raw.cdc.v1 envelope of one source record and
+// returns the parsed event too; nil when the record did not parse.
+func (r *Relay) envelopeEvent(rec Record) (event.Envelope, *Event) {
 	now := r.cfg.Now()
 	attrs := map[string]string{
 		AttrSourceTopic:     rec.Topic,
@@ -231,7 +267,7 @@ func (r *Relay) envelope(rec Record) event.Envelope {
 		if r.cfg.Report != nil {
 			r.cfg.Report(&RecordError{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Err: err})
 		}
-		return env
+		return env, nil
 	}
 	table := ev.Source.Table
 	if table == "" {
@@ -259,7 +295,7 @@ func (r *Relay) envelope(rec Record) event.Envelope {
 		attrs[AttrOp] = "schema-change"
 	}
 	addEventAttrs(attrs, ev)
-	return env
+	return env, ev
 }
 
 // Envelope attribute names (each a header "attr-<name>" on raw.cdc.v1).

@@ -140,9 +140,17 @@ func start(ctx context.Context, o *options, st stages, log *slog.Logger) (a *app
 		a.launch("materializer", a.mat.Run)
 	}
 	if st.normalize {
+		cdcConv, err := o.cdcConverter()
+		if err != nil {
+			return a, err
+		}
+		x12Conv, err := o.x12Converter()
+		if err != nil {
+			return a, err
+		}
 		a.norm, err = pipeline.NewNormalizer(pipeline.NormalizerConfig{
 			Stream:     a.scfg,
-			Converters: map[event.Format]pipeline.Converter{event.FormatHL7v2: h},
+			Converters: map[event.Format]pipeline.Converter{event.FormatHL7v2: h, event.FormatCDC: cdcConv, event.FormatX12: x12Conv},
 			Group:      o.normalizeGroup,
 			Instance:   o.instanceID,
 			Logger:     log,

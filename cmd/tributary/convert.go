@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -23,7 +24,9 @@ func cmdConvert(_ context.Context, args []string, stdout, stderr io.Writer, gete
 Each input file becomes one FHIR Bundle of type collection, written to
 stdout, or to DIR/<file>.fhir.json with --out. No Kafka or database is
 needed. --format hl7v2 (the default) takes one message, several, or a
-batch file with FHS/BHS.
+batch file with FHS/BHS. --format x12 takes X12 005010 interchanges
+(837, 835, 834, 270/271) and streams: a file of any size converts in
+bounded memory, one entry per line, each Patient once per transaction set.
 
 An input error is reported on stderr as FILE: LOCATION: message (for a
 file of several messages the message's number is part of the location),
@@ -39,10 +42,20 @@ and the exit status is 1; the file's other messages are still converted.`, stder
 		return usageError{fmt.Errorf("no input files")}
 	}
 	newConv, ok := fileConverters[*format]
-	if !ok {
+	newStream, streams := streamConverters[*format]
+	if !ok && !streams {
 		return usageError{fmt.Errorf("format %q is not supported (%s)", *format, strings.Join(sortedFormats(), ", "))}
 	}
-	convert, err := newConv(convertOptions{options: &o, mapping: *cdcMapping})
+	var (
+		convert       fileConverter
+		convertStream streamConverter
+		err           error
+	)
+	if streams {
+		convertStream, err = newStream(convertOptions{options: &o, mapping: *cdcMapping})
+	} else {
+		convert, err = newConv(convertOptions{options: &o, mapping: *cdcMapping})
+	}
 	if err != nil {
 		return err
 	}
@@ -53,6 +66,19 @@ and the exit status is 1; the file's other messages are still converted.`, stder
 	}
 	failed := 0
 	for _, path := range fs.Args() {
+		if convertStream != nil {
+			errs, err := convertFile(convertStream, path, *outDir, stdout)
+			for _, e := range errs {
+				fmt.Fprintf(stderr, "%s: %s\n", path, e)
+			}
+			if err != nil {
+				return err
+			}
+			if len(errs) > 0 {
+				failed++
+			}
+			continue
+		}
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -108,10 +134,54 @@ var fileConverters = map[string]func(convertOptions) (fileConverter, error){
 	},
 }
 
+// A streamConverter converts one input read from r, writing its Bundle
+// to w as it goes, so that memory does not grow with the input. It
+// returns one "LOCATION: message" line per input error, and an error
+// when reading or writing failed.
+type streamConverter func(r io.Reader, w io.Writer) (errs []string, err error)
+
+// streamConverters are the formats that stream; they register themselves
+// from their own files and take precedence over fileConverters.
+var streamConverters = map[string]func(convertOptions) (streamConverter, error){}
+
+// convertFile streams the file at path through conv to
+// DIR/<name>.fhir.json, or to stdout when outDir is empty.
+func convertFile(conv streamConverter, path, outDir string, stdout io.Writer) ([]string, error) {
+	in, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	w := stdout
+	var out *os.File
+	if outDir != "" {
+		name := filepath.Join(outDir, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))+".fhir.json")
+		if out, err = os.Create(name); err != nil {
+			return nil, err
+		}
+		defer out.Close()
+		w = out
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	errs, err := conv(in, bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil && out != nil {
+		err = out.Close()
+	}
+	return errs, err
+}
+
 func sortedFormats() []string {
 	var out []string
 	for f := range fileConverters {
 		out = append(out, f)
+	}
+	for f := range streamConverters {
+		if _, ok := fileConverters[f]; !ok {
+			out = append(out, f)
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/tributary-health/tributary/adapters"
 	"github.com/tributary-health/tributary/adapters/cdc"
 	"github.com/tributary-health/tributary/adapters/cdc/copybook"
 	"github.com/tributary-health/tributary/event"
@@ -52,6 +54,9 @@ func cmdIngestCDC(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		topics        listFlag
 		group         string
 		source        string
+		txTopic       string
+		txMaxEvents   int
+		txMaxAge      time.Duration
 	)
 	fs := newFlagSet("ingest cdc", "ingest cdc --topics T1,T2 [flags]", `Consumes existing CDC topics (Debezium's JSON format, with or without the
 schema wrapper) on --source-brokers, as a member of consumer group --group,
@@ -61,13 +66,25 @@ offsets are committed only after Kafka acknowledged every record of it, so
 delivery is at least once; a record delivered twice carries the same
 position, by which the pipeline ignores it. A record that does not parse is
 relayed all the same (the normalizer dead-letters it) and logged with its
-location. Runs until interrupted.`, stderr)
+location. Runs until interrupted.
+
+With Debezium's transaction metadata (--transaction-topic, or a topic of
+--topics named <server>.transaction), the events of one source transaction
+are held until its END record and all its events have come, then written
+together in one Kafka transaction: a read_committed consumer sees all of
+them or none. A transaction not complete within --transaction-max-age, or
+when more than --transaction-max-events events are held, is written
+incomplete, with a warning.`, stderr)
 	o.logFlags(fs)
 	o.kafkaFlags(fs, "127.0.0.1:9092")
 	fs.Var(&sourceBrokers, "source-brokers", "seed brokers of the cluster holding the CDC topics, comma-separated host:port (default: --brokers)")
 	fs.Var(&topics, "topics", "the CDC topics to relay, comma-separated: each table's topic, and the transaction metadata topic if the connector writes one")
 	fs.StringVar(&group, "group", "", "consumer group on the source cluster; its committed offsets are where a restart resumes (default <topic-prefix>cdc-relay)")
 	fs.StringVar(&source, "source", "cdc", "name of this intake in the envelopes' source header")
+	fs.StringVar(&txTopic, "transaction-topic", "", "the connector's transaction metadata topic (default: the topic of --topics ending in .transaction, if any); its presence makes each source transaction one Kafka transaction")
+	fs.IntVar(&txMaxEvents, "transaction-max-events", 10000, "most events held waiting for their transactions to complete; past it the oldest transaction is written incomplete")
+	fs.DurationVar(&txMaxAge, "transaction-max-age", time.Minute, "longest a source transaction is held waiting to complete; then it is written incomplete")
+	o.instanceFlag(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -91,58 +108,95 @@ location. Runs until interrupted.`, stderr)
 	if group == "" {
 		group = scfg.Topics.Prefix + "cdc-relay"
 	}
+	if txTopic == "" {
+		for _, t := range topics {
+			if strings.HasSuffix(t, ".transaction") {
+				txTopic = t
+				break
+			}
+		}
+	} else if !slices.Contains(topics, txTopic) {
+		topics = append(topics, txTopic)
+	}
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err = stream.EnsureTopics(tctx, scfg, stream.TopicSpec{Partitions: int32(o.partitions), ReplicationFactor: int16(o.replicationFactor)})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("kafka at %v: %w", []string(o.brokers), err)
 	}
-	p, err := stream.NewProducer(scfg, event.FamilyRaw)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		p.Close(cctx)
-		cancel()
-	}()
 	src := stream.Config{Brokers: sourceBrokers, Topics: scfg.Topics, ClientID: "tributary-cdc-relay", Logger: log}
-	consumer, err := stream.NewConsumer(src, stream.ConsumerConfig{
-		Group:  group,
-		Topics: topics,
-		// The group's own commits are the progress: the relay keeps no
-		// store, and commits only what Kafka acknowledged downstream.
-		Offsets: func(ctx context.Context, topic string) (map[int32]int64, error) {
-			m, err := stream.CommittedOffsets(ctx, src, group, topic)
-			for p, off := range m {
-				if off < 0 {
-					delete(m, p)
-				}
-			}
-			return m, err
-		},
-	})
-	if err != nil {
-		return err
-	}
-	defer consumer.Close()
-	relay, err := cdc.NewRelay(cdc.RelayConfig{
-		Consumer: streamBatches{consumer},
-		Source:   source,
-		Logger:   log,
+	rcfg := cdc.RelayConfig{
+		Source: source,
+		Logger: log,
 		Report: func(e *cdc.RecordError) {
 			// The error is located and holds no value from the record.
 			log.LogAttrs(ctx, slog.LevelWarn, "cdc record did not parse; relayed for the dead-letter topic",
 				slog.String("topic", e.Topic), slog.Int("partition", int(e.Partition)), slog.Int64("offset", e.Offset), slog.String("err", e.Err.Error()))
 		},
-	})
+	}
+	var emit adapters.Emit
+	if txTopic != "" {
+		poller, err := stream.NewPoller(src, stream.PollerConfig{Group: group, Topics: topics})
+		if err != nil {
+			return err
+		}
+		defer poller.Close()
+		// Unique per instance, stable across its restarts: a restarted
+		// relay fences the transaction its predecessor left open.
+		txp, err := stream.NewTxProducer(scfg, event.FamilyRaw, stream.TxProducerConfig{TransactionalID: group + "-" + o.instanceID})
+		if err != nil {
+			return err
+		}
+		defer txp.Close()
+		rcfg.Transactions = &cdc.TransactionConfig{
+			Source:        pollerCursor{poller},
+			Emit:          func(ctx context.Context, envs []event.Envelope) error { return txp.EmitAll(ctx, envs...) },
+			MaxHeldEvents: txMaxEvents,
+			MaxAge:        txMaxAge,
+		}
+	} else {
+		p, err := stream.NewProducer(scfg, event.FamilyRaw)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			p.Close(cctx)
+			cancel()
+		}()
+		consumer, err := stream.NewConsumer(src, stream.ConsumerConfig{
+			Group:  group,
+			Topics: topics,
+			// The group's own commits are the progress: the relay keeps no
+			// store, and commits only what Kafka acknowledged downstream.
+			Offsets: func(ctx context.Context, topic string) (map[int32]int64, error) {
+				m, err := stream.CommittedOffsets(ctx, src, group, topic)
+				for p, off := range m {
+					if off < 0 {
+						delete(m, p)
+					}
+				}
+				return m, err
+			},
+		})
+		if err != nil {
+			return err
+		}
+		defer consumer.Close()
+		rcfg.Consumer = streamBatches{consumer}
+		emit = p.Emit
+	}
+	relay, err := cdc.NewRelay(rcfg)
 	if err != nil {
 		return err
 	}
-	log.Info("relaying CDC topics", "topics", strings.Join(topics, ","), "group", group, "to", scfg.Topics.Raw(event.FormatCDC))
-	err = relay.Run(ctx, p.Emit)
+	log.Info("relaying CDC topics", "topics", strings.Join(topics, ","), "group", group, "to", scfg.Topics.Raw(event.FormatCDC), "transaction_topic", txTopic)
+	err = relay.Run(ctx, emit)
 	st := relay.Stats()
 	fmt.Fprintf(stdout, "%d records relayed to %s (%d did not parse)\n", st.Relayed, scfg.Topics.Raw(event.FormatCDC), st.Invalid)
+	if txTopic != "" {
+		fmt.Fprintf(stdout, "%d source transactions written whole, %d released incomplete\n", st.Grouped, st.Incomplete)
+	}
 	return err
 }
 
@@ -151,13 +205,41 @@ type streamBatches struct{ c *stream.Consumer }
 
 func (s streamBatches) Run(ctx context.Context, fn cdc.BatchFunc) error {
 	return s.c.Run(ctx, func(ctx context.Context, recs []stream.Record) error {
-		out := make([]cdc.Record, len(recs))
-		for i, r := range recs {
-			out[i] = cdc.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
-		}
-		return fn(ctx, out)
+		return fn(ctx, cdcRecords(recs))
 	})
 }
+
+func cdcRecords(recs []stream.Record) []cdc.Record {
+	out := make([]cdc.Record, len(recs))
+	for i, r := range recs {
+		out[i] = cdc.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+	}
+	return out
+}
+
+// pollerCursor adapts the stream poller to cdc.Cursor.
+type pollerCursor struct{ p *stream.Poller }
+
+func (c pollerCursor) Poll(ctx context.Context, wait time.Duration) ([]cdc.Record, error) {
+	recs, err := c.p.Poll(ctx, wait)
+	if errors.Is(err, stream.ErrRewound) {
+		return nil, fmt.Errorf("%w: %w", cdc.ErrRewound, err)
+	}
+	return cdcRecords(recs), err
+}
+
+func (c pollerCursor) Commit(ctx context.Context, next map[cdc.TopicPartition]int64) error {
+	m := map[string]map[int32]int64{}
+	for tp, off := range next {
+		if m[tp.Topic] == nil {
+			m[tp.Topic] = map[int32]int64{}
+		}
+		m[tp.Topic][tp.Partition] = off
+	}
+	return c.p.Commit(ctx, m)
+}
+
+func (c pollerCursor) Rewind() { c.p.Rewind() }
 
 // cmdIngestCopybook is `tributary ingest copybook DATA...`: mainframe
 // records as change events on raw.cdc.v1, exiting once Kafka has them.

@@ -316,3 +316,72 @@ func TestIngestCDCCopybook(t *testing.T) {
 		}
 	}
 }
+
+// With --transaction-topic, tributary ingest cdc holds a source
+// transaction's events until its END record and all its events have come,
+// then writes them in one Kafka transaction; records without a
+// transaction pass at once, except a tombstone, which follows its row's
+// held delete.
+func TestIngestCDCTransactions(t *testing.T) {
+	t.Parallel()
+	addr, cfg := embeddedBroker(t)
+	src := stream.Config{Brokers: cfg.Brokers, Topics: event.NewTopics("src" + randomName() + ".")}
+	if err := stream.EnsureTopics(t.Context(), src, stream.TopicSpec{Partitions: 2}); err != nil {
+		t.Fatal(err)
+	}
+	tableTopic, txTopic := src.Topics.Raw(event.FormatCDC), src.Topics.Raw(event.FormatX12)
+	sp, err := stream.NewProducer(src, event.FamilyRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close(context.Background())
+	key := func(id int) []byte { return []byte(`{"member_id":` + strconv.Itoa(id) + `}`) }
+	inTx := func(v []byte, order int) []byte {
+		return append(v[:len(v)-2:len(v)-2], []byte(`,"transaction":{"id":"9","total_order":`+strconv.Itoa(order)+`,"data_collection_order":`+strconv.Itoa(order)+`}}}`)...)
+	}
+	if err := sp.Produce(t.Context(),
+		stream.Record{Topic: txTopic, Key: []byte(`{"id":"9"}`), Value: []byte(`{"status":"BEGIN","id":"9","ts_ms":1764152499000,"event_count":null,"data_collections":null}`)},
+		stream.Record{Topic: tableTopic, Key: key(1), Value: inTx(debeziumMember("c", 1, 100, "Ann"), 1)},
+		stream.Record{Topic: tableTopic, Key: key(2), Value: inTx(debeziumMember("c", 2, 110, "Bo"), 2)},
+		stream.Record{Topic: tableTopic, Key: key(1), Value: inTx(debeziumMember("d", 1, 120, "Ann"), 3)},
+		stream.Record{Topic: tableTopic, Key: key(1), Value: nil},
+		stream.Record{Topic: tableTopic, Key: key(5), Value: debeziumMember("c", 5, 130, "Di")},
+	); err != nil {
+		t.Fatal(err)
+	}
+	stop := startIngestCDC(t, "--brokers="+addr, "--topic-prefix="+cfg.Topics.Prefix, "--partitions=3", "--log-level=warn",
+		"--topics="+tableTopic, "--transaction-topic="+txTopic, "--group=relay-tx", "--transaction-max-age=1h")
+	// Only member 5 (no transaction) comes; transaction 9 is held.
+	waitRawCDC(t, cfg, 1)
+	time.Sleep(time.Second)
+	if envs := readRawCDC(t, cfg); len(envs) != 1 || envs[0].Attrs[cdc.AttrPosition] != "postgresql/payer/lsn=130" {
+		t.Fatalf("before END raw.cdc.v1 holds %d envelopes", len(envs))
+	}
+	if err := sp.Produce(t.Context(), stream.Record{Topic: txTopic, Key: []byte(`{"id":"9"}`),
+		Value: []byte(`{"status":"END","id":"9","ts_ms":1764152499200,"event_count":3,"data_collections":[{"data_collection":"payer.public.member","event_count":3}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	envs := waitRawCDC(t, cfg, 7)
+	code, stdout, stderr := stop()
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "7 records relayed") || !strings.Contains(stdout, "1 source transactions written whole, 0 released incomplete") {
+		t.Errorf("stdout %q", stdout)
+	}
+	kinds := map[string]int{}
+	var member1 []string
+	k1 := cdc.PartitionKey(tableTopic, key(1))
+	for _, e := range envs {
+		kinds[e.Kind]++
+		if e.Key == k1 {
+			member1 = append(member1, e.Attrs[cdc.AttrOp])
+		}
+	}
+	if kinds["TRANSACTION.BEGIN"] != 1 || kinds["TRANSACTION.END"] != 1 || kinds["member.CREATE"] != 3 || kinds["member.DELETE"] != 1 || kinds["v1.TOMBSTONE"] != 1 {
+		t.Errorf("kinds %v", kinds)
+	}
+	if got := strings.Join(member1, ","); got != "c,d,tombstone" {
+		t.Errorf("member 1 on raw.cdc.v1 in order %s", got)
+	}
+}

@@ -56,6 +56,7 @@ type options struct {
 	instanceID     string
 	normalizeGroup string
 	materializeGrp string
+	cdcMapping     string // fromcdc mapping file of the normalizer (convert_cdc.go)
 
 	// API
 	httpAddr  string
@@ -130,6 +131,7 @@ func (o *options) instanceFlag(fs *flag.FlagSet) {
 func (o *options) normalizeFlags(fs *flag.FlagSet) {
 	o.instanceFlag(fs)
 	fs.StringVar(&o.normalizeGroup, "normalize-group", "", "consumer group of the normalizers (default <topic-prefix>normalize)")
+	fs.StringVar(&o.cdcMapping, "cdc-mapping", "", "mapping file (JSON, docs/cdc-mapping.md) of raw.cdc.v1 tables to FHIR; without it CDC envelopes go to the dead-letter topic")
 }
 
 func (o *options) materializeFlags(fs *flag.FlagSet) {
