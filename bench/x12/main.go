@@ -3,10 +3,14 @@
 //
 //	go run ./bench/x12 -gen /tmp/837p.edi -claims 2000000   # about 1 GB
 //	go run ./bench/x12 /tmp/837p.edi                        # tokenize and parse
+//	GOMAXPROCS=1 go run ./bench/x12 -fhir /tmp/837p.edi     # and convert to FHIR
 //
 // The data is synthetic (package x12test). Reading reports MB/s for the
 // tokenizer alone and for the full parse (envelopes, loops, element
-// checks), claims per second, and the peak resident set size.
+// checks), claims per second, and the peak resident set size. With -fhir
+// it also converts every claim to FHIR JSON (parse, claims models,
+// fhir/fromx12, fhir.Marshal) and reports claims per second; run it with
+// GOMAXPROCS=1 for a per-core number.
 package main
 
 import (
@@ -15,16 +19,20 @@ import (
 	"io"
 	"log"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
 	"github.com/tributary-health/tributary/claims/x12"
 	"github.com/tributary-health/tributary/claims/x12/x12test"
+	"github.com/tributary-health/tributary/fhir"
+	"github.com/tributary-health/tributary/fhir/fromx12"
 )
 
 func main() {
 	gen := flag.String("gen", "", "write a synthetic 837P to this file instead of reading")
 	claims := flag.Int("claims", 100000, "claims to generate (about 500 bytes each)")
+	toFHIR := flag.Bool("fhir", false, "also convert every claim to FHIR JSON and report claims/s")
 	flag.Parse()
 	if *gen != "" {
 		if err := generate(*gen, *claims); err != nil {
@@ -35,7 +43,7 @@ func main() {
 	if flag.NArg() != 1 {
 		log.Fatal("usage: x12 [-gen FILE -claims N] | FILE")
 	}
-	if err := measure(flag.Arg(0)); err != nil {
+	if err := measure(flag.Arg(0), *toFHIR); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -54,7 +62,7 @@ func generate(path string, claims int) error {
 	return f.Close()
 }
 
-func measure(path string) error {
+func measure(path string, toFHIR bool) error {
 	size, segs, d, err := run(path, func(r io.Reader) (int, error) {
 		rd := x12.NewReader(r)
 		n := 0
@@ -97,6 +105,19 @@ func measure(path string) error {
 		return err
 	}
 	fmt.Printf("parse: %d claims, %.1f MB/s, %.0f claims/s\n", claims, float64(size)/1e6/d.Seconds(), float64(claims)/d.Seconds())
+	if toFHIR {
+		var out int64
+		size, claims, d, err = run(path, func(r io.Reader) (int, error) {
+			var n int
+			n, out, err = convert(r)
+			return n, err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("to FHIR: %d claims, %.1f MB/s, %.0f claims/s (GOMAXPROCS=%d), %.0f bytes of FHIR JSON per claim\n",
+			claims, float64(size)/1e6/d.Seconds(), float64(claims)/d.Seconds(), runtime.GOMAXPROCS(0), float64(out)/float64(claims))
+	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		fmt.Printf("peak RSS: %.1f MB\n", float64(ru.Maxrss)/1024) // Linux reports KiB
@@ -117,4 +138,44 @@ func run(path string, f func(io.Reader) (int, error)) (int64, int, time.Duration
 	start := time.Now()
 	n, err := f(file)
 	return st.Size(), n, time.Since(start), err
+}
+
+// convert parses r and maps every claim to FHIR JSON, as `tributary
+// convert --format x12` does (without writing the Bundle); it returns the
+// claims and the bytes of JSON made.
+func convert(r io.Reader) (int, int64, error) {
+	m, err := fromx12.New(fromx12.Config{})
+	if err != nil {
+		return 0, 0, err
+	}
+	p := x12.NewParser(r)
+	var claims int
+	var out int64
+	for {
+		tx, err := p.Next()
+		if err == io.EOF {
+			return claims, out, nil
+		} else if err != nil {
+			return claims, out, err
+		}
+		if !tx.Accepted() {
+			return claims, out, tx.Err()
+		}
+		err = m.Each(tx, func(res fromx12.Result) error {
+			for _, e := range res.Entries {
+				if fhir.TypeOf(e.Resource) == "Claim" {
+					claims++
+				}
+				b, err := fhir.Marshal(e.Resource)
+				if err != nil {
+					return err
+				}
+				out += int64(len(b))
+			}
+			return nil
+		})
+		if err != nil {
+			return claims, out, err
+		}
+	}
 }
