@@ -71,7 +71,7 @@ Tributary is running. Every message above went MLLP → Kafka → normalizer →
 PostgreSQL; the API reads from PostgreSQL.
 
   FHIR API         %[1]s/fhir   (CapabilityStatement: %[1]s/fhir/metadata)
-  MLLP             %[2]s   (send your own ADT^A01/A04/A08)
+  MLLP             %[2]s   (send your own HL7 v2: tributary send FILE)
   Kafka            %[3]s   (topics %[4]sraw.hl7v2.v1, %[4]sfhir.v1, %[4]sdlq.v1)
   Metrics          %[1]s/metrics
 
