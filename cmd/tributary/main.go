@@ -42,6 +42,7 @@ var commands = []command{
 	{"send", "send [flags] FILE...", "Send HL7 v2 files over MLLP and print the acknowledgments (a test client).", cmdSend},
 	{"copybook", "copybook decode --copybook FILE [flags] DATA...", "Decode mainframe records described by a COBOL copybook to JSON lines (exact numbers).", cmdCopybook},
 	{"topics", "topics [flags]", "Create the topics of the Kafka contract on a cluster (run does this itself).", cmdTopics},
+	{"dlq", "dlq list|show|retry [flags]", "Inspect dead letters (list: grouped by stage, code and location; show: one envelope's) and retry them after a fix.", cmdDLQ},
 	{"version", "version", "Print the version.", func(_ context.Context, _ []string, stdout, _ io.Writer, _ func(string) string) error {
 		fmt.Fprintln(stdout, "tributary", version)
 		return nil
