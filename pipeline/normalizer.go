@@ -88,6 +88,9 @@ type NormalizerConfig struct {
 	TransactionTimeout time.Duration
 	Logger             *slog.Logger
 	Registerer         prometheus.Registerer
+	// Labeler, when set, adds sensitivity labels to every converted
+	// resource before it is marshalled (see fhir/labels). Nil: no labels.
+	Labeler interface{ Apply(fhir.Resource) bool }
 }
 
 // A Normalizer turns raw envelopes into FHIR resources on fhir.v1, exactly
@@ -199,6 +202,9 @@ func (n *Normalizer) resourceRecords(env event.Envelope, c Conversion) ([]stream
 		if cr.Patch != nil {
 			b, op = cr.Patch, event.OpPatch
 		} else if !cr.Delete {
+			if n.cfg.Labeler != nil {
+				n.cfg.Labeler.Apply(cr.Resource)
+			}
 			var err error
 			b, err = fhir.Marshal(cr.Resource)
 			if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/tributary-health/tributary/api"
 	"github.com/tributary-health/tributary/event"
 	"github.com/tributary-health/tributary/fhir/fromv2"
+	"github.com/tributary-health/tributary/fhir/labels"
 	"github.com/tributary-health/tributary/pipeline"
 	"github.com/tributary-health/tributary/store"
 	"github.com/tributary-health/tributary/stream"
@@ -148,6 +149,8 @@ func start(ctx context.Context, o *options, st stages, log *slog.Logger) (a *app
 		if err != nil {
 			return a, err
 		}
+		labeler := labels.Default()
+		a.reg.MustRegister(labeler)
 		a.norm, err = pipeline.NewNormalizer(pipeline.NormalizerConfig{
 			Stream:     a.scfg,
 			Converters: map[event.Format]pipeline.Converter{event.FormatHL7v2: h, event.FormatCDC: cdcConv, event.FormatX12: x12Conv},
@@ -155,6 +158,7 @@ func start(ctx context.Context, o *options, st stages, log *slog.Logger) (a *app
 			Instance:   o.instanceID,
 			Logger:     log,
 			Registerer: a.reg,
+			Labeler:    labeler,
 		})
 		if err != nil {
 			return a, err
