@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/tributary-health/tributary/adapters/cdc/copybook"
 )
@@ -43,21 +42,13 @@ A record that does not decode is reported on stderr as
 FILE: record N offset M field F: reason (never the value) and skipped; the
 exit status is then 1. A framing error (a bad RDW or BDW, a truncated
 record) stops that file.`, stderr)
-	cbPath := fs.String("copybook", "", "the copybook `file` (required)")
-	enc := fs.String("encoding", "cp037", "character encoding of DISPLAY data: cp037, cp1047, cp1140 or ascii")
-	recfm := fs.String("record-format", "F", "record format: F (fixed length), V (RDW) or VB (BDW and RDW)")
-	rdw := fs.String("rdw", "standard", "RDW layout: standard (IBM: big-endian, counts itself) or little-endian (Cobrix's default)")
-	length := fs.Int("record-length", 0, "length of fixed-length records (default: the copybook record's size)")
-	record := fs.String("record", "", "the level-01 record to decode (default: the first)")
-	varOccurs := fs.Bool("variable-occurs", false, "OCCURS DEPENDING ON tables take only their actual elements (later items move; fixed records are split by their counts)")
+	var cbf copybookFlags
+	cbf.register(fs)
 	segField := fs.String("segment-field", "", "the item holding the segment id of multi-segment records")
 	var segments mapFlag
 	fs.Var(&segments, "segments", "segment id to REDEFINES alternative, e.g. `C=COMPANY,P=PERSON`")
-	floatFmt := fs.String("float", "ibm", "COMP-1/COMP-2 format: ibm (hexadecimal) or ieee")
-	binary := fs.String("binary", "truncate", "BINARY values beyond their PICTURE: truncate (TRUNC(STD)) or full (TRUNC(BIN))")
 	invalid := fs.String("invalid", "error", "an undecodable value: error (skip the record) or null")
 	trim := fs.String("trim", "right", "text padding to trim: right, both or none")
-	padded := fs.Bool("padded-numbers", false, "accept spaces and NULs around the digits of DISPLAY numbers")
 	// The flag set takes positional DATA arguments: parse them first,
 	// then let parseFlags fill what the command line left unset from
 	// the environment.
@@ -68,69 +59,44 @@ record) stops that file.`, stderr)
 	if err := parseFlags(fs, nil, getenv); err != nil {
 		return err
 	}
-	if *cbPath == "" {
+	if cbf.path == "" {
 		return usageError{errors.New("--copybook is required")}
 	}
 	if len(data) == 0 {
 		return usageError{errors.New("no data files")}
 	}
-	var cfg copybook.Config
-	var rc copybook.ReaderConfig
-	var err error
-	if cfg.Encoding, err = copybook.ParseEncoding(*enc); err != nil {
-		return usageError{err}
-	}
-	if rc.Format, err = copybook.ParseRecordFormat(*recfm); err != nil {
-		return usageError{err}
-	}
-	choose := func(name, v string, opts ...string) (int, error) {
-		for i, o := range opts {
-			if strings.EqualFold(v, o) {
-				return i, nil
-			}
-		}
-		return 0, usageError{fmt.Errorf("--%s %q: want one of %s", name, v, strings.Join(opts, ", "))}
+	cfg, rc, err := cbf.configs()
+	if err != nil {
+		return err
 	}
 	var i int
-	if i, err = choose("rdw", *rdw, "standard", "little-endian"); err != nil {
-		return err
-	}
-	rc.RDW = copybook.RDW(i)
-	if i, err = choose("float", *floatFmt, "ibm", "ieee"); err != nil {
-		return err
-	}
-	cfg.Float = copybook.FloatFormat(i)
-	if i, err = choose("binary", *binary, "truncate", "full"); err != nil {
-		return err
-	}
-	cfg.Binary = copybook.BinaryMode(i)
-	if i, err = choose("invalid", *invalid, "error", "null"); err != nil {
+	if i, err = chooseFlag("invalid", *invalid, "error", "null"); err != nil {
 		return err
 	}
 	cfg.Invalid = copybook.InvalidPolicy(i)
-	if i, err = choose("trim", *trim, "right", "both", "none"); err != nil {
+	if i, err = chooseFlag("trim", *trim, "right", "both", "none"); err != nil {
 		return err
 	}
 	cfg.Trim = copybook.Trim(i)
-	cfg.Record, cfg.VariableOccurs, cfg.SegmentField, cfg.PaddedNumbers = *record, *varOccurs, *segField, *padded
+	cfg.SegmentField = *segField
 	if len(segments) > 0 {
 		cfg.Segments = segments
 	}
 
-	src, err := os.ReadFile(*cbPath)
+	src, err := os.ReadFile(cbf.path)
 	if err != nil {
 		return err
 	}
 	cb, err := copybook.Parse(src)
 	if err != nil {
-		return fmt.Errorf("%s: %w", *cbPath, err)
+		return fmt.Errorf("%s: %w", cbf.path, err)
 	}
 	dec, err := copybook.NewDecoder(cb, cfg)
 	if err != nil {
 		return err
 	}
 	if rc.Format == copybook.Fixed {
-		rc.Length = *length
+		rc.Length = cbf.length
 		if rc.Length == 0 {
 			rc.Length = dec.Size()
 		}

@@ -264,22 +264,14 @@ stderr as FILE: record N (offset X): reason (never a value); a framing error
 stops that file. The exit status is 1 if anything was reported.`, stderr)
 	o.logFlags(fs)
 	o.kafkaFlags(fs, "127.0.0.1:9092")
-	cbPath := fs.String("copybook", "", "the copybook `file` (required)")
+	var cbf copybookFlags
+	cbf.register(fs)
 	table := fs.String("table", "", "the table the records belong to, e.g. MEMBER (required): source.table and the partition key")
 	fs.Var(&keys, "key", "the items forming the record key, comma-separated, e.g. MEMBER-ID (required); GROUP.ITEM qualifies")
 	opField := fs.String("op-field", "", "the item saying what a change file's record does; without it every record is op r")
 	fs.Var(&ops, "ops", "op field value to op (c, u, d or r), e.g. `A=c,C=u,D=d`")
 	name := fs.String("name", cdc.DefaultServerName, "logical name of the mainframe source (source.name); positions compare within one name")
 	source := fs.String("source", cdc.DefaultFileSource, "name of this intake in the envelopes' source header")
-	enc := fs.String("encoding", "cp037", "character encoding of DISPLAY data: cp037, cp1047, cp1140 or ascii")
-	recfm := fs.String("record-format", "F", "record format: F (fixed length), V (RDW) or VB (BDW and RDW)")
-	rdw := fs.String("rdw", "standard", "RDW layout: standard (IBM) or little-endian (Cobrix's default)")
-	length := fs.Int("record-length", 0, "length of fixed-length records (default: the copybook record's size)")
-	record := fs.String("record", "", "the level-01 record to decode (default: the first)")
-	varOccurs := fs.Bool("variable-occurs", false, "OCCURS DEPENDING ON tables take only their actual elements")
-	padded := fs.Bool("padded-numbers", false, "accept spaces and NULs around the digits of DISPLAY numbers")
-	floatFmt := fs.String("float", "ibm", "COMP-1/COMP-2 format: ibm or ieee")
-	binary := fs.String("binary", "truncate", "BINARY values beyond their PICTURE: truncate (TRUNC(STD)) or full (TRUNC(BIN))")
 	// DATA follows the flags: parse them, then fill from the environment
 	// what the command line left unset (as copybook decode does).
 	if err := fs.Parse(args); err != nil {
@@ -290,7 +282,7 @@ stops that file. The exit status is 1 if anything was reported.`, stderr)
 		return err
 	}
 	switch {
-	case *cbPath == "":
+	case cbf.path == "":
 		return usageError{errors.New("--copybook is required")}
 	case *table == "":
 		return usageError{errors.New("--table is required")}
@@ -301,37 +293,10 @@ stops that file. The exit status is 1 if anything was reported.`, stderr)
 	case len(o.brokers) == 0:
 		return usageError{errors.New("--brokers is required")}
 	}
-	var cfg copybook.Config
-	var rc copybook.ReaderConfig
-	var err error
-	if cfg.Encoding, err = copybook.ParseEncoding(*enc); err != nil {
-		return usageError{err}
-	}
-	if rc.Format, err = copybook.ParseRecordFormat(*recfm); err != nil {
-		return usageError{err}
-	}
-	choose := func(flagName, v string, opts ...string) (int, error) {
-		for i, o := range opts {
-			if strings.EqualFold(v, o) {
-				return i, nil
-			}
-		}
-		return 0, usageError{fmt.Errorf("--%s %q: want one of %s", flagName, v, strings.Join(opts, ", "))}
-	}
-	var i int
-	if i, err = choose("rdw", *rdw, "standard", "little-endian"); err != nil {
+	cfg, rc, err := cbf.configs()
+	if err != nil {
 		return err
 	}
-	rc.RDW = copybook.RDW(i)
-	if i, err = choose("float", *floatFmt, "ibm", "ieee"); err != nil {
-		return err
-	}
-	cfg.Float = copybook.FloatFormat(i)
-	if i, err = choose("binary", *binary, "truncate", "full"); err != nil {
-		return err
-	}
-	cfg.Binary = copybook.BinaryMode(i)
-	cfg.Record, cfg.VariableOccurs, cfg.PaddedNumbers = *record, *varOccurs, *padded
 	opMap := map[string]cdc.Op{}
 	for v, code := range ops {
 		op, ok := cdc.ParseOp(strings.ToLower(code))
@@ -341,20 +306,20 @@ stops that file. The exit status is 1 if anything was reported.`, stderr)
 		opMap[v] = op
 	}
 
-	src, err := os.ReadFile(*cbPath)
+	src, err := os.ReadFile(cbf.path)
 	if err != nil {
 		return err
 	}
 	cb, err := copybook.Parse(src)
 	if err != nil {
-		return fmt.Errorf("%s: %w", *cbPath, err)
+		return fmt.Errorf("%s: %w", cbf.path, err)
 	}
 	dec, err := copybook.NewDecoder(cb, cfg)
 	if err != nil {
 		return err
 	}
 	if rc.Format == copybook.Fixed {
-		rc.Length = *length
+		rc.Length = cbf.length
 		if cfg.VariableOccurs {
 			if rc.Length == 0 {
 				rc.Length = dec.Size()
