@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -15,6 +16,7 @@ import (
 type Producer struct {
 	cl     *kgo.Client
 	topics event.Topics
+	bound  time.Duration // the longest Produce waits; see Produce
 }
 
 // NewProducer returns a Producer whose batches use the codec of family f.
@@ -30,7 +32,7 @@ func NewProducer(cfg Config, f event.Family) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream: producer: %w", err)
 	}
-	return &Producer{cl: cl, topics: cfg.Topics}, nil
+	return &Producer{cl: cl, topics: cfg.Topics, bound: 2 * cfg.deliveryTimeout()}, nil
 }
 
 // Emit writes e to the raw topic of its format and returns once Kafka has
@@ -44,13 +46,28 @@ func (p *Producer) Emit(ctx context.Context, e event.Envelope) error {
 }
 
 // Produce writes records and returns once Kafka has acknowledged all of
-// them, or with the first error.
+// them, or with the first error. It never waits longer than twice the
+// delivery timeout: franz-go keeps an idempotent record that
+// reached a broker until that broker answers, even past the timeout when
+// the broker went away, and a caller such as an MLLP sender waiting for
+// its ACK must get an answer. A record given up on this way may still be
+// written later, so a resend can store it twice (at least once).
 func (p *Producer) Produce(ctx context.Context, recs ...Record) error {
 	krs := make([]*kgo.Record, len(recs))
 	for i, r := range recs {
 		krs[i] = toKgo(r)
 	}
-	if err := p.cl.ProduceSync(ctx, krs...).FirstErr(); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, p.bound)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.cl.ProduceSync(ctx, krs...).FirstErr() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
 		return fmt.Errorf("stream: produce: %w", err)
 	}
 	return nil

@@ -268,3 +268,41 @@ func waitFor(t *testing.T, ctx context.Context, cond func() bool) {
 		}
 	}
 }
+
+// A produce to a broker that went away returns within twice the delivery
+// timeout, with an error, instead of waiting for the broker forever.
+func TestProduceIsBoundedWhenTheBrokerIsGone(t *testing.T) {
+	t.Parallel()
+	e, err := StartEmbedded(EmbeddedConfig{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Brokers: e.Addrs(), Topics: event.NewTopics("gone."), DeliveryTimeout: time.Second}
+	if err := EnsureTopics(t.Context(), cfg, TopicSpec{Partitions: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProducer(cfg, event.FamilyRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		// The broker is gone: Close may only wait as long as it is told.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		p.Close(ctx)
+	}()
+	env := event.Envelope{ID: event.NewID(time.Now()), Format: event.FormatHL7v2, Received: time.Now(), Source: "test", Key: "k", Payload: []byte("x")}
+	if err := p.Emit(t.Context(), env); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	start := time.Now()
+	env.ID = event.NewID(time.Now())
+	err = p.Emit(t.Context(), env)
+	if err == nil {
+		t.Fatal("emit to a closed broker succeeded")
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("emit took %v, want at most twice the 1s delivery timeout (and some slack)", d)
+	}
+}
