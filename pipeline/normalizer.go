@@ -165,6 +165,7 @@ func (n *Normalizer) Transform(ctx context.Context, in stream.Record) ([]stream.
 	}
 	c, err := conv.Convert(ctx, env)
 	if err == nil {
+		addProvenance(env, in, &c)
 		var outs []stream.Record
 		outs, err = n.resourceRecords(env, c)
 		if err == nil {

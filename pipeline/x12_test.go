@@ -225,10 +225,20 @@ func TestX12RedeliveryIsNoop(t *testing.T) {
 	eventually(t, "normalized records", func() bool {
 		var err error
 		recs, err = stream.ReadAll(t.Context(), e.cfg, e.cfg.Topics.FHIR())
-		return err == nil && len(recs) == len(want)
+		// The normalizer adds the envelope's Provenance.
+		return err == nil && len(recs) == len(want)+1
 	})
 	cancel()
 	wg.Wait()
+	provs := 0
+	for _, r := range recs {
+		if r.Header(event.HeaderResourceType) == "Provenance" {
+			provs++
+		}
+	}
+	if provs != 1 {
+		t.Errorf("%d Provenance records, want the envelope's one", provs)
+	}
 	for _, r := range recs {
 		if r.Header(event.HeaderSourceTime) != "2006-10-15T10:23:00Z" {
 			t.Errorf("%s source time = %q, want BHT-04/05", r.Header(event.HeaderResourceType), r.Header(event.HeaderSourceTime))
