@@ -32,40 +32,18 @@ func (f *fixable) Convert(ctx context.Context, env event.Envelope) (Conversion, 
 // retried ones are marked so they are not selected again.
 func TestDLQRetryThroughTheNormalizer(t *testing.T) {
 	t.Parallel()
-	b, err := stream.StartEmbedded(stream.EmbeddedConfig{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	cfg := stream.Config{Brokers: b.Addrs(), Topics: event.NewTopics("dlqtest.")}
-	if err := stream.EnsureTopics(t.Context(), cfg, stream.TopicSpec{Partitions: 3}); err != nil {
-		t.Fatal(err)
-	}
-	prod, err := stream.NewProducer(cfg, event.FamilyRaw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { prod.Close(context.Background()) })
 	mapper, err := fromv2.New(fromv2.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	conv := &fixable{next: HL7v2{Mapper: mapper}}
-	norm, err := NewNormalizer(NormalizerConfig{
-		Stream:     cfg,
-		Converters: map[event.Format]Converter{event.FormatHL7v2: conv},
-		Instance:   "dlqtest",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(norm.Close)
+	e := newEnvWith(t, map[event.Format]Converter{event.FormatHL7v2: conv})
+	cfg := e.cfg
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = norm.Run(ctx) })
+	wg.Go(func() { _ = e.norm.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
-	e := &env{cfg: cfg, prod: prod}
 	ids := map[string]bool{e.emit(t, adt("2001", "Delta", "R1")): true, e.emit(t, adt("2002", "Echo", "R2")): true}
 
 	var dls []DeadLetter

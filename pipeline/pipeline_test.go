@@ -23,7 +23,19 @@ type env struct {
 	mat   *Materializer
 }
 
+// newEnv is an embedded broker, a store, and a normalizer with the HL7 v2
+// converter and a materializer between them.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	mapper, err := fromv2.New(fromv2.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newEnvWith(t, map[event.Format]Converter{event.FormatHL7v2: HL7v2{Mapper: mapper}})
+}
+
+// newEnvWith is newEnv with the given converters.
+func newEnvWith(t *testing.T, converters map[event.Format]Converter) *env {
 	t.Helper()
 	b, err := stream.StartEmbedded(stream.EmbeddedConfig{Addr: "127.0.0.1:0"})
 	if err != nil {
@@ -40,15 +52,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { prod.Close(context.Background()) })
-	mapper, err := fromv2.New(fromv2.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	norm, err := NewNormalizer(NormalizerConfig{
-		Stream:     cfg,
-		Converters: map[event.Format]Converter{event.FormatHL7v2: HL7v2{Mapper: mapper}},
-		Instance:   "test",
-	})
+	norm, err := NewNormalizer(NormalizerConfig{Stream: cfg, Converters: converters, Instance: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

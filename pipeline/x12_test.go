@@ -15,7 +15,6 @@ import (
 	"github.com/tributary-health/tributary/fhir"
 	"github.com/tributary-health/tributary/fhir/fromv2"
 	"github.com/tributary-health/tributary/fhir/fromx12"
-	"github.com/tributary-health/tributary/store/storetest"
 	"github.com/tributary-health/tributary/stream"
 )
 
@@ -31,43 +30,14 @@ func x12Converter(t *testing.T) X12 {
 // newX12Env is newEnv with the X12 converter beside the HL7 v2 one.
 func newX12Env(t *testing.T) *env {
 	t.Helper()
-	b, err := stream.StartEmbedded(stream.EmbeddedConfig{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	cfg := stream.Config{Brokers: b.Addrs(), Topics: event.NewTopics("")}
-	if err := stream.EnsureTopics(t.Context(), cfg, stream.TopicSpec{Partitions: 3}); err != nil {
-		t.Fatal(err)
-	}
-	st := storetest.Open(t)
-	prod, err := stream.NewProducer(cfg, event.FamilyRaw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { prod.Close(context.Background()) })
 	v2, err := fromv2.New(fromv2.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	norm, err := NewNormalizer(NormalizerConfig{
-		Stream: cfg,
-		Converters: map[event.Format]Converter{
-			event.FormatHL7v2: HL7v2{Mapper: v2},
-			event.FormatX12:   x12Converter(t),
-		},
-		Instance: "test",
+	return newEnvWith(t, map[event.Format]Converter{
+		event.FormatHL7v2: HL7v2{Mapper: v2},
+		event.FormatX12:   x12Converter(t),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(norm.Close)
-	mat, err := NewMaterializer(MaterializerConfig{Stream: cfg, Store: st, DeadLetters: prod})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mat.Close)
-	return &env{cfg: cfg, store: st, prod: prod, norm: norm, mat: mat}
 }
 
 func (e *env) emitX12(t *testing.T, kind string, payload []byte) string {
