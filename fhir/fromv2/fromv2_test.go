@@ -213,27 +213,9 @@ func TestErrorsAreLocated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			msg, err := hl7v2.Parse([]byte(tt.msg))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = m.Convert(msg)
-			var he *hl7v2.Error
-			if !errors.As(err, &he) {
-				t.Fatalf("Convert error = %v, want *hl7v2.Error", err)
-			}
-			if got := he.Location.String(); got != tt.loc {
-				t.Errorf("location = %q, want %q", got, tt.loc)
-			}
-			if he.Code != tt.code {
-				t.Errorf("code = %d, want %d", he.Code, tt.code)
-			}
-			for _, v := range []string{"19801345", "Doe", "2026AB26"} {
-				if strings.Contains(err.Error(), v) {
-					t.Errorf("error %q leaks a value", err)
-				}
-			}
+			expectLocated(t, m, tt.msg, tt.loc, tt.code, "19801345", "Doe", "2026AB26")
 		})
+
 	}
 }
 
@@ -397,4 +379,30 @@ func lookup(v any, path string) any {
 		}
 	}
 	return v
+}
+
+// expectLocated converts text and requires an *hl7v2.Error at loc with
+// code whose text holds none of the values in leaks.
+func expectLocated(t *testing.T, m *Mapper, text, loc string, code hl7v2.ErrorCode, leaks ...string) {
+	t.Helper()
+	msg, err := hl7v2.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Convert(msg)
+	var he *hl7v2.Error
+	if !errors.As(err, &he) {
+		t.Fatalf("Convert error = %v, want *hl7v2.Error", err)
+	}
+	if got := he.Location.String(); got != loc {
+		t.Errorf("location = %q, want %q", got, loc)
+	}
+	if he.Code != code {
+		t.Errorf("code = %d, want %d", he.Code, code)
+	}
+	for _, v := range leaks {
+		if strings.Contains(err.Error(), v) {
+			t.Errorf("error %q leaks a value", err)
+		}
+	}
 }

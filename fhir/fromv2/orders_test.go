@@ -2,7 +2,6 @@ package fromv2
 
 import (
 	"encoding/base64"
-	"errors"
 	"strings"
 	"testing"
 
@@ -251,26 +250,7 @@ func TestOrderErrorsAreLocated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			msg, err := hl7v2.Parse([]byte(tt.msg))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = m.Convert(msg)
-			var he *hl7v2.Error
-			if !errors.As(err, &he) {
-				t.Fatalf("Convert error = %v, want *hl7v2.Error", err)
-			}
-			if got := he.Location.String(); got != tt.loc {
-				t.Errorf("location = %q, want %q", got, tt.loc)
-			}
-			if he.Code != tt.code {
-				t.Errorf("code = %d, want %d", he.Code, tt.code)
-			}
-			for _, v := range []string{"12abc34", "2026AB26", "QQ"} {
-				if strings.Contains(err.Error(), v) {
-					t.Errorf("error %q leaks a value", err)
-				}
-			}
+			expectLocated(t, m, tt.msg, tt.loc, tt.code, "12abc34", "2026AB26", "QQ")
 		})
 	}
 }
