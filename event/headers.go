@@ -31,6 +31,11 @@ const (
 	// other source rows own (a claim's item): the materializer keeps
 	// them from the stored version. Absent on most records.
 	HeaderKeep = "keep"
+	// HeaderPatient is the id of the Patient whose compartment the
+	// resource is in (its own id for a Patient); absent for resources of
+	// no patient. The record key is that Patient's person id; the store
+	// indexes the compartment by this header.
+	HeaderPatient = "patient"
 
 	// dlq.v1: the original record plus why it failed.
 	HeaderDLQStage    = "dlq-stage"    // "ingest", "normalize", "materialize"
