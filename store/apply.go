@@ -40,6 +40,12 @@ type Change struct {
 	SourceKey      string
 	SourcePosition string
 	EnvelopeID     string // the raw envelope the change came from (provenance)
+	// Compartment is the id of the Patient whose compartment the resource
+	// is in (the fhir.v1 header "patient"; a Patient's own id); "" means
+	// none. It is stored with each version an upsert makes, and also
+	// when an Unchanged upsert carries a different one; a delete clears
+	// it. See [Store.Compartment].
+	Compartment string
 	// Resource is the FHIR JSON of an upsert; ignored for a delete. Its
 	// meta.versionId and meta.lastUpdated are ignored: the store assigns
 	// them. A missing id is taken from ID.
@@ -123,6 +129,14 @@ func (e *ChangeError) Permanent() bool { return true }
 // A delete marks the resource deleted with a new version and removes its
 // index rows; deleting an absent or deleted resource does nothing
 // (Unchanged).
+//
+// Each version also stores the change's [Change.Compartment]. A version
+// of a Person resource makes the person_link view hold exactly the
+// Patients its link[].target references name ("Patient/<id>"), moving
+// them from other persons; a Person's delete removes the rows that still
+// name it, so a merged-away Person's delete and the survivor's upsert
+// converge in either order. Stale and Unchanged Persons leave the view
+// alone. See [Store.LinkedPatients].
 //
 // A change that can never be applied (a malformed change, or one whose
 // Merge fails) fails the whole call with a [*ChangeError], and nothing is
@@ -229,6 +243,10 @@ type current struct {
 	prep       *prepared // content of the last version; nil when deleted
 	envelope   string
 	stored     []byte // content before the batch, read only for changes with Merge
+	// compartment is resources.compartment ("" for NULL) as the batch
+	// moves it along.
+	compartment string
+	seq         int // index in changes of the change that made the last version
 }
 
 const readContents = `
@@ -255,7 +273,7 @@ ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = o.next_offs
 RETURNING topic, partition, next_offset`
 
 const lockResources = `
-SELECT r.resource_type, r.id, r.version_id, r.source_time, r.deleted, r.content_hash, r.index_tokens
+SELECT r.resource_type, r.id, r.version_id, r.source_time, r.deleted, r.content_hash, r.index_tokens, coalesce(r.compartment, '')
 FROM tributary.resources r
 JOIN unnest($1::text[], $2::text[]) AS k(resource_type, id) ON r.resource_type = k.resource_type AND r.id = k.id
 ORDER BY r.resource_type, r.id
@@ -273,19 +291,19 @@ WITH h AS (
         AS h(resource_type, id, version_id, source_time, deleted, content, envelope_id)
     RETURNING resource_type, id, version_id, content
 )
-INSERT INTO tributary.resources AS r (resource_type, id, version_id, last_updated, source_time, deleted, content, content_hash, index_tokens, envelope_id)
-SELECT u.resource_type, u.id, u.version_id, $1, u.source_time, u.deleted, h.content, u.content_hash, u.index_tokens, u.envelope_id
-FROM unnest($9::text[], $10::text[], $11::bigint[], $12::timestamptz[], $13::boolean[], $14::bytea[], $15::text[], $16::text[])
-    AS u(resource_type, id, version_id, source_time, deleted, content_hash, index_tokens, envelope_id)
+INSERT INTO tributary.resources AS r (resource_type, id, version_id, last_updated, source_time, deleted, content, content_hash, index_tokens, envelope_id, compartment)
+SELECT u.resource_type, u.id, u.version_id, $1, u.source_time, u.deleted, h.content, u.content_hash, u.index_tokens, u.envelope_id, u.compartment
+FROM unnest($9::text[], $10::text[], $11::bigint[], $12::timestamptz[], $13::boolean[], $14::bytea[], $15::text[], $16::text[], $17::text[])
+    AS u(resource_type, id, version_id, source_time, deleted, content_hash, index_tokens, envelope_id, compartment)
 JOIN h ON h.resource_type = u.resource_type AND h.id = u.id AND h.version_id = u.version_id
 ON CONFLICT (resource_type, id) DO UPDATE SET
     version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated, source_time = EXCLUDED.source_time,
     deleted = EXCLUDED.deleted, content = EXCLUDED.content, content_hash = EXCLUDED.content_hash,
-    index_tokens = EXCLUDED.index_tokens, envelope_id = EXCLUDED.envelope_id`
+    index_tokens = EXCLUDED.index_tokens, envelope_id = EXCLUDED.envelope_id, compartment = EXCLUDED.compartment`
 
 const touchResources = `
-UPDATE tributary.resources AS r SET source_time = t.source_time
-FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(resource_type, id, source_time)
+UPDATE tributary.resources AS r SET source_time = t.source_time, compartment = t.compartment
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS t(resource_type, id, source_time, compartment)
 WHERE r.resource_type = t.resource_type AND r.id = t.id`
 
 // deleteTokens deletes rows by primary key: the table needs no second
@@ -352,7 +370,7 @@ func (b *batch) lock(ctx context.Context, tx pgx.Tx) (map[partition]int64, map[k
 		var k key
 		var c current
 		var sourceTime *time.Time
-		_, err := pgx.ForEachRow(rows, []any{&k.typ, &k.id, &c.version, &sourceTime, &c.deleted, &c.hash, &c.oldTokens}, func() error {
+		_, err := pgx.ForEachRow(rows, []any{&k.typ, &k.id, &c.version, &sourceTime, &c.deleted, &c.hash, &c.oldTokens, &c.compartment}, func() error {
 			c.exists = true
 			c.sourceTime = time.Time{}
 			if sourceTime != nil {
@@ -450,6 +468,9 @@ func (b *batch) decide(next map[partition]int64, state map[key]*current, positio
 				if newer {
 					cur.sourceTime, cur.touched = c.SourceTime, true
 				}
+				if c.Compartment != cur.compartment {
+					cur.compartment, cur.touched = c.Compartment, true
+				}
 				continue
 			}
 			if cur.exists && !cur.deleted {
@@ -457,7 +478,7 @@ func (b *batch) decide(next map[partition]int64, state map[key]*current, positio
 			} else {
 				res.Created++
 			}
-			cur.deleted, cur.hash, cur.prep = false, p.hash, p
+			cur.deleted, cur.hash, cur.prep, cur.compartment = false, p.hash, p, c.Compartment
 		case event.OpDelete:
 			if !cur.exists || cur.deleted {
 				res.Unchanged++
@@ -467,9 +488,9 @@ func (b *batch) decide(next map[partition]int64, state map[key]*current, positio
 				continue
 			}
 			res.Deleted++
-			cur.deleted, cur.hash, cur.prep = true, nil, nil
+			cur.deleted, cur.hash, cur.prep, cur.compartment = true, nil, nil, ""
 		}
-		cur.exists, cur.versioned, cur.envelope = true, true, c.EnvelopeID
+		cur.exists, cur.versioned, cur.envelope, cur.seq = true, true, c.EnvelopeID, i
 		cur.version++
 		if newer {
 			cur.sourceTime = c.SourceTime
@@ -547,21 +568,28 @@ func (b *batch) write(ctx context.Context, tx pgx.Tx, next map[partition]int64, 
 		// PostgreSQL keeps microseconds.
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		q.Queue(writeVersions, now, hist.types, hist.ids, hist.versions, hist.sourceTimes, hist.deleted, hist.contents, hist.envelopes,
-			up.types, up.ids, up.versions, up.sourceTimes, up.deleted, up.hashes, up.tokens, up.envelopes)
+			up.types, up.ids, up.versions, up.sourceTimes, up.deleted, up.hashes, up.tokens, up.envelopes, up.compartments)
 	}
 	if len(touched) > 0 {
 		ttypes, tids := splitKeys(touched)
-		times := make([]time.Time, len(touched))
+		times := make([]*time.Time, len(touched))
+		compartments := make([]*string, len(touched))
 		for i, k := range touched {
-			times[i] = state[k].sourceTime
+			times[i], compartments[i] = nullTime(state[k].sourceTime), nullString(state[k].compartment)
 		}
-		q.Queue(touchResources, ttypes, tids, times)
+		q.Queue(touchResources, ttypes, tids, times, compartments)
 	}
 	if len(oldTok.types) > 0 {
 		q.Queue(deleteTokens, oldTok.types, oldTok.ids, oldTok.params, oldTok.systems, oldTok.codes)
 	}
 	if len(newTok.types) > 0 {
 		q.Queue(insertTokens, newTok.types, newTok.ids, newTok.params, newTok.systems, newTok.codes)
+	}
+	if persons, pairs := personLinkRows(keys, state); len(persons) > 0 {
+		q.Queue(unlinkPersons, persons, pairs.persons, pairs.patients)
+		if len(pairs.patients) > 0 {
+			q.Queue(linkPersons, pairs.patients, pairs.persons)
+		}
 	}
 	var otopics []string
 	var onums []int32
@@ -578,6 +606,64 @@ func (b *batch) write(ctx context.Context, tx pgx.Tx, next map[partition]int64, 
 		return nil
 	}
 	return tx.SendBatch(ctx, q).Close()
+}
+
+// unlinkPersons deletes the person_link rows of the Persons $1 that the
+// pairs ($2 person, $3 patient) do not keep: all rows of a deleted Person.
+// Only rows still naming the Person go, so a merged-away Person's delete
+// and the survivor's upsert converge in either order.
+const unlinkPersons = `
+DELETE FROM tributary.person_link AS l
+WHERE l.person_id = ANY($1::text[])
+    AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS k(person_id, patient_id)
+        WHERE k.person_id = l.person_id AND k.patient_id = l.patient_id)`
+
+// linkPersons puts each Patient $1 in the person $2: a Patient moves
+// between persons.
+const linkPersons = `
+INSERT INTO tributary.person_link AS l (patient_id, person_id)
+SELECT * FROM unnest($1::text[], $2::text[])
+ON CONFLICT (patient_id) DO UPDATE SET person_id = EXCLUDED.person_id
+WHERE l.person_id <> EXCLUDED.person_id`
+
+// linkRows are person_link rows as columns.
+type linkRows struct{ persons, patients []string }
+
+// personLinkRows returns the Person resources the batch made a version
+// of, and the person_link rows of their last versions, ordered by
+// patient. Only versions count: a Stale or Unchanged Person leaves
+// person_link alone. A Patient that several Persons of the batch name
+// goes to the one whose last version comes last in the batch, as if the
+// batch's Persons were applied one by one (intermediate versions of one
+// Person within a batch are not replayed: only its last version counts).
+func personLinkRows(keys []key, state map[key]*current) ([]string, linkRows) {
+	var persons []string
+	type claim struct {
+		person string
+		seq    int
+	}
+	claims := map[string]claim{}
+	for _, k := range keys {
+		cur := state[k]
+		if k.typ != "Person" || !cur.versioned {
+			continue
+		}
+		persons = append(persons, k.id)
+		if cur.prep == nil { // deleted
+			continue
+		}
+		for _, patient := range cur.prep.links {
+			if c, ok := claims[patient]; !ok || c.seq < cur.seq {
+				claims[patient] = claim{k.id, cur.seq}
+			}
+		}
+	}
+	var rows linkRows
+	for _, patient := range slices.Sorted(maps.Keys(claims)) {
+		rows.patients = append(rows.patients, patient)
+		rows.persons = append(rows.persons, claims[patient].person)
+	}
+	return persons, rows
 }
 
 // historyRows, resourceRows and tokenRows are columns for unnest: one
@@ -606,6 +692,7 @@ func (h *historyRows) add(c *Change, cur *current) {
 
 type resourceRows struct {
 	types, ids, tokens, envelopes []string
+	compartments                  []*string
 	versions                      []int64
 	sourceTimes                   []*time.Time
 	deleted                       []bool
@@ -625,6 +712,7 @@ func (r *resourceRows) add(k key, cur *current) {
 	}
 	r.tokens = append(r.tokens, tokens)
 	r.envelopes = append(r.envelopes, cur.envelope)
+	r.compartments = append(r.compartments, nullString(cur.compartment))
 }
 
 type tokenRows struct {
@@ -646,6 +734,13 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func compareKeys(a, b key) int {

@@ -27,7 +27,8 @@ type prepared struct {
 	content []byte // canonical JSON without meta.versionId and meta.lastUpdated; nil for a delete
 	hash    []byte // sha256 of content
 	index   search.Index
-	tokens  string // index.Tokens as stored in resources.index_tokens
+	tokens  string   // index.Tokens as stored in resources.index_tokens
+	links   []string // of a Person: the Patient ids of link[].target, sorted, without duplicates
 }
 
 // prepareAll prepares changes into preps, on every CPU when the batch is
@@ -110,7 +111,29 @@ func prepare(c *Change) (prepared, error) {
 	sum := sha256.Sum256(content)
 	p := prepared{content: content, hash: sum[:], index: search.Extract(c.Type, m)}
 	p.tokens = encodeTokens(p.index.Tokens)
+	if c.Type == "Person" {
+		p.links = personLinks(m)
+	}
 	return p, nil
+}
+
+// personLinks returns the ids of the Patients a Person links to: the
+// link[].target.reference values "Patient/<id>", sorted, without
+// duplicates. Other targets (RelatedPerson, Practitioner, another
+// Person, absolute or versioned references) are ignored.
+func personLinks(m map[string]any) []string {
+	links, _ := m["link"].([]any)
+	var ids []string
+	for _, l := range links {
+		l, _ := l.(map[string]any)
+		target, _ := l["target"].(map[string]any)
+		ref, _ := target["reference"].(string)
+		if id, ok := strings.CutPrefix(ref, "Patient/"); ok && fhir.ValidID(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // encodeTokens encodes the token index entries of a resource for the
