@@ -104,8 +104,8 @@ type Review struct {
 
 // A FieldScore is one field's part of a score.
 type FieldScore struct {
-	Field  string  // "family", "given", "birthDate", "sex", "address", "zip", "phone", "email", "identifier"
-	Level  string  // "exact", "nickname", "phonetic", "similar", "transposed", "partial", "disagree", "missing"
+	Field  string  // "family", "given", "birthDate", "sex", "address", "zip", "phone", "email", "identifier", "household"
+	Level  string  // "exact", "nickname", "phonetic", "similar", "transposed", "typo", "initial", "partial", "disagree", "missing"; household: "discount", "twin"
 	Weight float64 // its log2 likelihood-ratio weight
 }
 
