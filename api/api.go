@@ -27,6 +27,9 @@ type Store interface {
 	Read(ctx context.Context, typ, id string) (store.Resource, error)
 	VRead(ctx context.Context, typ, id string, version int64) (store.Resource, error)
 	Search(ctx context.Context, q search.Query) (store.Page, error)
+	// LinkedPatients returns the person of a Patient and the other
+	// Patients the identity index linked to it (see package identity).
+	LinkedPatients(ctx context.Context, patientID string) (personID string, others []string, err error)
 }
 
 // Config configures [New]. Zero values of optional fields mean their

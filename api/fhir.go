@@ -48,7 +48,11 @@ func (s *server) read(typ string) http.HandlerFunc {
 			return
 		}
 		res, err := s.store.Read(r.Context(), typ, id)
-		s.writeResource(w, r, typ, res, err)
+		var suffix string
+		if err == nil && typ == "Patient" {
+			res, suffix, err = s.withLinks(r.Context(), res)
+		}
+		s.writeResource(w, r, typ, res, suffix, err)
 	}
 }
 
@@ -61,13 +65,15 @@ func (s *server) vread(typ string) http.HandlerFunc {
 			return
 		}
 		res, err := s.store.VRead(r.Context(), typ, id, vid)
-		s.writeResource(w, r, typ, res, err)
+		s.writeResource(w, r, typ, res, "", err)
 	}
 }
 
 // writeResource answers a read or vread: the resource with its ETag and
 // Last-Modified, 304 when the client's copy is current, 410 when deleted.
-func (s *server) writeResource(w http.ResponseWriter, r *http.Request, typ string, res store.Resource, err error) {
+// etagSuffix distinguishes what was added to the stored version at read
+// time (see withLinks).
+func (s *server) writeResource(w http.ResponseWriter, r *http.Request, typ string, res store.Resource, etagSuffix string, err error) {
 	switch {
 	case errors.Is(err, store.ErrDeleted):
 		writeOutcome(w, r, http.StatusGone, codeDeleted, fmt.Sprintf("%s is deleted (version %d).", typ, res.VersionID))
@@ -79,7 +85,11 @@ func (s *server) writeResource(w http.ResponseWriter, r *http.Request, typ strin
 		s.internalError(w, r, err)
 		return
 	}
-	etag := `W/"` + strconv.FormatInt(res.VersionID, 10) + `"`
+	v := strconv.FormatInt(res.VersionID, 10)
+	if etagSuffix != "" {
+		v += "." + etagSuffix
+	}
+	etag := `W/"` + v + `"`
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Last-Modified", res.LastUpdated.UTC().Format(http.TimeFormat))
 	if notModified(r, etag, res.LastUpdated) {
