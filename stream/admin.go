@@ -37,6 +37,17 @@ func ContractTopics(t event.Topics) []string {
 // store is rebuilt by replaying them. Compaction is off: fhir.v1 is keyed
 // by person, so compacting it would drop all but one resource per person.
 func EnsureTopics(ctx context.Context, cfg Config, spec TopicSpec) error {
+	return ensureTopics(ctx, cfg, spec, ContractTopics(cfg.Topics))
+}
+
+// EnsureTopic creates topic, if it does not exist yet, with the settings
+// of the contract's topics ([EnsureTopics]): for topics outside the
+// contract, such as the staging topic of a shadow replay.
+func EnsureTopic(ctx context.Context, cfg Config, spec TopicSpec, topic string) error {
+	return ensureTopics(ctx, cfg, spec, []string{topic})
+}
+
+func ensureTopics(ctx context.Context, cfg Config, spec TopicSpec, topics []string) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -55,7 +66,7 @@ func EnsureTopics(ctx context.Context, cfg Config, spec TopicSpec) error {
 		"retention.ms":   kadm.StringPtr("-1"),
 		"cleanup.policy": kadm.StringPtr("delete"),
 	}
-	resp, err := adm.CreateTopics(ctx, spec.Partitions, spec.ReplicationFactor, configs, ContractTopics(cfg.Topics)...)
+	resp, err := adm.CreateTopics(ctx, spec.Partitions, spec.ReplicationFactor, configs, topics...)
 	if err != nil {
 		return fmt.Errorf("stream: create topics: %w", err)
 	}
