@@ -49,6 +49,10 @@ func New(cfg Config) (*Mapper, error) {
 	return &Mapper{cfg: cfg}, nil
 }
 
+// MappingVersion returns the version of the mapping file the Mapper
+// converts with ([Mapping.Version]).
+func (m *Mapper) MappingVersion() string { return m.cfg.Mapping.Version() }
+
 // A Result is what one change event becomes, with what the pipeline
 // needs to order it against other events of the same row.
 type Result struct {

@@ -2,6 +2,8 @@ package fromcdc
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,8 +19,15 @@ import (
 // A Mapping is a loaded, checked mapping file: for each source table the
 // resources its rows become. It is immutable and safe for concurrent use.
 type Mapping struct {
-	tables map[string]*table // by upper-case table name
+	tables  map[string]*table // by upper-case table name
+	version string
 }
+
+// Version names this mapping for the meta.tag the pipeline records on
+// every resource: the file's declared format version and the first 8 hex
+// digits of the SHA-256 of its bytes ("1-3f2a9c01"), so any edit of the
+// file, which may change the output, shows as a new version.
+func (m *Mapping) Version() string { return m.version }
 
 // Tables returns the table names the mapping covers, sorted.
 func (m *Mapping) Tables() []string {
@@ -133,7 +142,8 @@ func Load(r io.Reader) (*Mapping, error) {
 		return nil, mapErr("tables", "no tables")
 	}
 	c := &compiler{params: doc.Params}
-	m := &Mapping{tables: map[string]*table{}}
+	sum := sha256.Sum256(b)
+	m := &Mapping{tables: map[string]*table{}, version: strconv.Itoa(doc.Version) + "-" + hex.EncodeToString(sum[:4])}
 	names := make([]string, 0, len(doc.Tables))
 	for n := range doc.Tables {
 		names = append(names, n)

@@ -9,6 +9,12 @@ import (
 	"github.com/tributary-health/tributary/fhir"
 )
 
+// MappingVersion names the version of this package's HL7 v2 to FHIR
+// mapping. The pipeline records it in every resource's meta.tag, so a
+// replay after a mapping fix is visible. Bump it whenever the output for
+// some input changes.
+const MappingVersion = "1"
+
 // Config configures a [Mapper].
 type Config struct {
 	// Systems maps assigning authorities to identifier system URIs.

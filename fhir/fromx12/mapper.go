@@ -12,6 +12,12 @@ import (
 	"github.com/tributary-health/tributary/fhir"
 )
 
+// MappingVersion names the version of this package's X12 to FHIR
+// mapping. The pipeline records it in every resource's meta.tag, so a
+// replay after a mapping fix is visible. Bump it whenever the output for
+// some input changes.
+const MappingVersion = "1"
+
 // Config configures a [Mapper]. The zero value is usable.
 type Config struct {
 	// Systems maps payer ids to the identifier systems of their member
