@@ -22,6 +22,13 @@ import (
 	"github.com/tributary-health/tributary/fhir"
 )
 
+// MaxBlock bounds a blocking key's candidates. A key shared by more
+// records than this (a default birth date, a placeholder phone, the one
+// name a test feed gives everyone) says little and would make every
+// resolution compare thousands of records; the record's other keys still
+// find its matches. Identifier keys are not bounded.
+const MaxBlock = 200
+
 // SystemPerson is the identifier system person ids derive from.
 const SystemPerson = "urn:tributary:person"
 
@@ -152,7 +159,9 @@ type Tx interface {
 	// Entry returns the Patient's entry; ok is false when absent.
 	Entry(ctx context.Context, patientID string) (e Entry, ok bool, err error)
 	// Candidates returns the entries having any of the keys (see
-	// [Matcher.Keys]), without duplicates.
+	// [Matcher.Keys]), without duplicates, ordered by Patient id. A
+	// blocking key held by more than [MaxBlock] entries is skipped
+	// (identifier keys, "id:…", never are).
 	Candidates(ctx context.Context, keys []string) ([]Entry, error)
 	// Members returns the entries of a person.
 	Members(ctx context.Context, personID string) ([]Entry, error)

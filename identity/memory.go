@@ -49,6 +49,9 @@ func (m *Memory) Candidates(_ context.Context, keys []string) ([]Entry, error) {
 	seen := map[string]bool{}
 	var out []Entry
 	for _, k := range keys {
+		if len(m.index[k]) > MaxBlock && !strings.HasPrefix(k, "id:") {
+			continue
+		}
 		for id := range m.index[k] {
 			if !seen[id] {
 				seen[id] = true

@@ -116,6 +116,10 @@ func (m *Matcher) resolve(ctx context.Context, tx Tx, r Record, hash string, old
 	if err != nil {
 		return Outcome{}, err
 	}
+	cfg := m.cfg
+	if cfg == (Config{}) {
+		cfg = DefaultConfig() // a zero Matcher, not made by NewMatcher
+	}
 	best := map[string]match{}   // person -> best candidate by score
 	blocked := map[string]bool{} // persons holding a Patient distinct from r
 	var contradicted []match     // shared identifier, contradicting demographics
@@ -124,13 +128,18 @@ func (m *Matcher) resolve(ctx context.Context, tx Tx, r Record, hash string, old
 		if c.PatientID == r.PatientID || (known && c.PersonID == self.PersonID) {
 			continue
 		}
+		cmp := m.Compare(r, c.Record)
+		if !cmp.Identifier && cmp.Score < cfg.Review {
+			// Cannot matter; skipping it saves the Distinct lookup, a
+			// round trip per candidate in a large block.
+			continue
+		}
 		if d, err := tx.Distinct(ctx, r.PatientID, c.PatientID); err != nil {
 			return Outcome{}, err
 		} else if d {
 			blocked[c.PersonID] = true
 			continue
 		}
-		cmp := m.Compare(r, c.Record)
 		if cmp.Identifier {
 			if contradicts(cmp) {
 				contradicted = append(contradicted, match{c, cmp})
@@ -149,10 +158,6 @@ func (m *Matcher) resolve(ctx context.Context, tx Tx, r Record, hash string, old
 		delete(best, p)
 	}
 
-	cfg := m.cfg
-	if cfg == (Config{}) {
-		cfg = DefaultConfig() // a zero Matcher, not made by NewMatcher
-	}
 	persons := slices.Sorted(maps.Keys(best))
 	var review []match
 	var auto []string

@@ -159,9 +159,14 @@ func (t *mpiTx) Candidates(ctx context.Context, keys []string) ([]identity.Entry
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	rows, err := t.tx.Query(ctx, "SELECT "+entryColumns+` FROM tributary.mpi_patient p
-WHERE p.patient_id IN (SELECT k.patient_id FROM tributary.mpi_key k WHERE k.key = ANY($1::text[]))
-ORDER BY p.patient_id`, keys)
+	// Keys over identity.MaxBlock are counted only up to the bound.
+	rows, err := t.tx.Query(ctx, `WITH usable AS (
+	SELECT q.key FROM unnest($1::text[]) AS q(key)
+	WHERE q.key LIKE 'id:%' OR (SELECT count(*) FROM (SELECT 1 FROM tributary.mpi_key k WHERE k.key = q.key LIMIT $2 + 1) c) <= $2
+)
+SELECT `+entryColumns+` FROM tributary.mpi_patient p
+WHERE p.patient_id IN (SELECT k.patient_id FROM tributary.mpi_key k WHERE k.key IN (SELECT key FROM usable))
+ORDER BY p.patient_id`, keys, identity.MaxBlock)
 	if err != nil {
 		return nil, fmt.Errorf("store: identity candidates: %w", err)
 	}

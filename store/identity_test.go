@@ -560,3 +560,34 @@ func TestChecksum(t *testing.T) {
 		t.Errorf("Checksum of an empty store = %+v, %v", empty, err)
 	}
 }
+
+// A blocking key held by more than identity.MaxBlock entries finds no
+// candidates (it would make every resolution compare them all); an
+// identifier key always does.
+func TestIdentityCandidatesBoundBlocks(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t)
+	ctx := t.Context()
+	inTx(t, s, func(tx identity.Tx) error {
+		for i := range identity.MaxBlock + 1 {
+			id := fmt.Sprintf("p%03d", i)
+			keys := []string{"b8:BIG", "id:sys|shared"}
+			if i < identity.MaxBlock {
+				keys = append(keys, "b8:SMALL")
+			}
+			if err := tx.Put(ctx, identity.Entry{Record: identity.Record{PatientID: id}, PersonID: "x" + id, Method: identity.MethodFounder}, keys); err != nil {
+				return err
+			}
+		}
+		for key, want := range map[string]int{"b8:BIG": 0, "b8:SMALL": identity.MaxBlock, "id:sys|shared": identity.MaxBlock + 1} {
+			got, err := tx.Candidates(ctx, []string{key})
+			if err != nil {
+				return err
+			}
+			if len(got) != want {
+				t.Errorf("Candidates(%s) = %d entries, want %d", key, len(got), want)
+			}
+		}
+		return nil
+	})
+}
