@@ -82,6 +82,15 @@ func (c CDC) Convert(_ context.Context, env event.Envelope) (Conversion, error) 
 	return conversionOf(res, env.Key), nil
 }
 
+// MappingVersion returns the version of the mapping file
+// ([fromcdc.Mapping.Version]), or "" without a Mapper; see [Versioned].
+func (c CDC) MappingVersion() string {
+	if c.Mapper == nil {
+		return ""
+	}
+	return c.Mapper.MappingVersion()
+}
+
 // conversionOf turns a mapper result into a conversion; rowKey names the
 // event's row (the raw.cdc.v1 key).
 func conversionOf(res fromcdc.Result, rowKey string) Conversion {
@@ -98,11 +107,11 @@ func conversionOf(res fromcdc.Result, rowKey string) Conversion {
 				conv.Rejected = permanentError{fmt.Errorf("pipeline: cdc: %s.%s patch: %w", e.Type, e.Patch.Element, err), "cdc.patch", ""}
 				continue
 			}
-			conv.Resources = append(conv.Resources, Converted{Patch: doc, Type: e.Type, ID: e.ID, Person: e.Patient})
+			conv.Resources = append(conv.Resources, Converted{Patch: doc, Type: e.Type, ID: e.ID, Patient: e.Patient})
 		case e.Delete:
-			conv.Resources = append(conv.Resources, Converted{Delete: true, Type: e.Type, ID: e.ID, Person: e.Patient})
+			conv.Resources = append(conv.Resources, Converted{Delete: true, Type: e.Type, ID: e.ID, Patient: e.Patient})
 		default:
-			conv.Resources = append(conv.Resources, Converted{Resource: e.Resource, Person: e.Patient, Keep: e.Keep})
+			conv.Resources = append(conv.Resources, Converted{Resource: e.Resource, Patient: e.Patient, Keep: e.Keep})
 		}
 	}
 	return conv

@@ -31,10 +31,13 @@ func (h HL7v2) convert(msg *hl7v2.Message) (Conversion, error) {
 	}
 	c := Conversion{SourceTime: res.SourceTime, Unmapped: res.Unmapped}
 	for _, e := range res.Entries {
-		c.Resources = append(c.Resources, Converted{Resource: e.Resource, Person: e.Patient})
+		c.Resources = append(c.Resources, Converted{Resource: e.Resource, Patient: e.Patient})
 	}
 	return c, nil
 }
+
+// MappingVersion returns [fromv2.MappingVersion]; see [Versioned].
+func (h HL7v2) MappingVersion() string { return fromv2.MappingVersion }
 
 // Check reports whether msg would convert, with the same error Convert
 // would give; the MLLP listener uses it to answer AE/AR before the

@@ -26,6 +26,10 @@ type MaterializerConfig struct {
 	// Group is the consumer group; its offsets live in the store. Default
 	// "<topic prefix>materialize".
 	Group string
+	// Topic is the topic of FHIR resources to materialize. Default the
+	// fhir.v1 topic; a replay's staging topic (see [ReplayConfig.Topic])
+	// builds a store from that replay alone.
+	Topic string
 	// Instance, if set, names this materializer as a static group member,
 	// so a restart takes its partitions back at once.
 	Instance   string
@@ -51,11 +55,14 @@ func NewMaterializer(cfg MaterializerConfig) (*Materializer, error) {
 	if cfg.Group == "" {
 		cfg.Group = cfg.Stream.Topics.Prefix + "materialize"
 	}
+	if cfg.Topic == "" {
+		cfg.Topic = cfg.Stream.Topics.FHIR()
+	}
 	m := &Materializer{cfg: cfg, log: logger(cfg.Logger), metrics: newMaterializerMetrics(cfg.Registerer)}
 	c, err := stream.NewConsumer(cfg.Stream, stream.ConsumerConfig{
 		Group:      cfg.Group,
 		InstanceID: instanceID("materialize-", cfg.Instance),
-		Topics:     []string{cfg.Stream.Topics.FHIR()},
+		Topics:     []string{cfg.Topic},
 		Offsets: func(ctx context.Context, topic string) (map[int32]int64, error) {
 			return cfg.Store.Offsets(ctx, cfg.Group, topic)
 		},
@@ -141,14 +148,15 @@ func skip(r stream.Record) store.Change {
 // change reads a fhir.v1 record into a store change.
 func change(r stream.Record) (store.Change, error) {
 	c := store.Change{
-		Topic:      r.Topic,
-		Partition:  r.Partition,
-		Offset:     r.Offset,
-		Op:         event.Op(r.Header(event.HeaderOp)),
-		Type:       r.Header(event.HeaderResourceType),
-		ID:         r.Header(event.HeaderResourceID),
-		EnvelopeID: r.Header(event.HeaderSourceEnvelope),
-		Resource:   r.Value,
+		Topic:       r.Topic,
+		Partition:   r.Partition,
+		Offset:      r.Offset,
+		Op:          event.Op(r.Header(event.HeaderOp)),
+		Type:        r.Header(event.HeaderResourceType),
+		ID:          r.Header(event.HeaderResourceID),
+		EnvelopeID:  r.Header(event.HeaderSourceEnvelope),
+		Compartment: r.Header(event.HeaderPatient),
+		Resource:    r.Value,
 		// Both or neither: the store compares positions only under a key.
 		SourceKey:      r.Header(event.HeaderSourceKey),
 		SourcePosition: r.Header(event.HeaderSourcePosition),

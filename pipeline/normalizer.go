@@ -42,10 +42,16 @@ type Conversion struct {
 // A Converted is one resource of a conversion.
 type Converted struct {
 	Resource fhir.Resource
-	// Person is the partition key on fhir.v1: the id of the patient the
-	// resource belongs to (its own id for a Patient). Empty for resources
-	// that belong to no patient; they are keyed by their own id.
-	Person string
+	// Patient is the id of the Patient whose compartment the resource is
+	// in (its own id for a Patient); empty for resources of no patient.
+	// The record's key on fhir.v1 is that Patient's person (see
+	// [Identity]); resources of no patient are keyed by their own id.
+	Patient string
+	// person is the key the identity step chose; sourceTime, when set,
+	// replaces the conversion's source time (a Person's versions are
+	// ordered by when the index changed, not by the message).
+	person     string
+	sourceTime time.Time
 	// Delete: the resource Type/ID is deleted; Resource is nil. It goes
 	// on fhir.v1 as op delete with an empty value (a tombstone).
 	Delete   bool
@@ -91,6 +97,11 @@ type NormalizerConfig struct {
 	// Labeler, when set, adds sensitivity labels to every converted
 	// resource before it is marshalled (see fhir/labels). Nil: no labels.
 	Labeler interface{ Apply(fhir.Resource) bool }
+	// Identity, when set, is the master patient index: every converted
+	// Patient is resolved into a person, records are keyed by person id,
+	// and the Person resources the index changed go to fhir.v1 with them.
+	// Nil: each Patient is its own person (keyed by identity.PersonID).
+	Identity Identity
 }
 
 // A Normalizer turns raw envelopes into FHIR resources on fhir.v1, exactly
@@ -166,6 +177,9 @@ func (n *Normalizer) Transform(ctx context.Context, in stream.Record) ([]stream.
 	c, err := conv.Convert(ctx, env)
 	if err == nil {
 		addProvenance(env, in, &c)
+		err = n.resolve(ctx, &c)
+	}
+	if err == nil {
 		var outs []stream.Record
 		outs, err = n.resourceRecords(env, c)
 		if err == nil {
@@ -197,12 +211,17 @@ func (n *Normalizer) resourceRecords(env event.Envelope, c Conversion) ([]stream
 	if !c.SourceTime.IsZero() {
 		srcTime = c.SourceTime.UTC().Format(time.RFC3339Nano)
 	}
+	// Patches and deletes carry no resource, so no tag.
+	tag := mappingTag(env.Format, n.cfg.Converters[env.Format])
 	for _, cr := range c.Resources {
 		var b []byte
 		typ, id, op := cr.Type, cr.ID, event.OpDelete
 		if cr.Patch != nil {
 			b, op = cr.Patch, event.OpPatch
 		} else if !cr.Delete {
+			if tag != "" {
+				setMappingTag(cr.Resource, tag)
+			}
 			if n.cfg.Labeler != nil {
 				n.cfg.Labeler.Apply(cr.Resource)
 			}
@@ -216,7 +235,7 @@ func (n *Normalizer) resourceRecords(env event.Envelope, c Conversion) ([]stream
 		if !fhir.ValidID(id) {
 			return nil, permanentError{fmt.Errorf("pipeline: converted %s has no valid id", typ), "fhir.id", ""}
 		}
-		key := cr.Person
+		key := cr.person
 		if key == "" {
 			key = id
 		}
@@ -227,13 +246,21 @@ func (n *Normalizer) resourceRecords(env event.Envelope, c Conversion) ([]stream
 		r.SetHeader(event.HeaderSourceEnvelope, env.ID)
 		r.SetHeader(event.HeaderFormat, env.Format.String())
 		r.SetHeader(event.HeaderKind, env.Kind)
-		if srcTime != "" {
+		if !cr.sourceTime.IsZero() {
+			r.SetHeader(event.HeaderSourceTime, cr.sourceTime.UTC().Format(time.RFC3339Nano))
+		} else if srcTime != "" {
 			r.SetHeader(event.HeaderSourceTime, srcTime)
+		}
+		if cr.Patient != "" {
+			r.SetHeader(event.HeaderPatient, cr.Patient)
 		}
 		if len(cr.Keep) > 0 {
 			r.SetHeader(event.HeaderKeep, strings.Join(cr.Keep, ","))
 		}
-		if c.SourceKey != "" && c.SourcePosition != "" {
+		// A record that orders itself (a Person, by when the index
+		// changed it) does not take the source row's position: the
+		// row's replay must not hide a later membership.
+		if c.SourceKey != "" && c.SourcePosition != "" && cr.sourceTime.IsZero() {
 			r.SetHeader(event.HeaderSourceKey, c.SourceKey)
 			r.SetHeader(event.HeaderSourcePosition, c.SourcePosition)
 		}

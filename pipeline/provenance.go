@@ -55,7 +55,7 @@ func addProvenance(env event.Envelope, in stream.Record, c *Conversion) {
 		}
 		targets = append(targets, &dtpb.Reference{Reference: &dtpb.Reference_Uri{Uri: &dtpb.String{Value: typ + "/" + id}}})
 		if person == "" {
-			person = r.Person
+			person = r.Patient
 		}
 	}
 	if len(targets) == 0 {
@@ -75,5 +75,5 @@ func addProvenance(env event.Envelope, in stream.Record, c *Conversion) {
 		}},
 		Entity: []*provpb.Provenance_Entity{entity},
 	}
-	c.Resources = append(c.Resources, Converted{Resource: p, Person: person})
+	c.Resources = append(c.Resources, Converted{Resource: p, Patient: person})
 }

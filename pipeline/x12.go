@@ -98,7 +98,7 @@ func (x X12) Convert(ctx context.Context, env event.Envelope) (Conversion, error
 			c.SourceTime = x.sourceTime(tx)
 		}
 		for _, e := range res.Entries {
-			c.Resources = append(c.Resources, Converted{Resource: e.Resource, Person: e.Patient})
+			c.Resources = append(c.Resources, Converted{Resource: e.Resource, Patient: e.Patient})
 		}
 	}
 	if len(rejected) > 0 {
@@ -113,6 +113,9 @@ func (x X12) Convert(ctx context.Context, env event.Envelope) (Conversion, error
 	}
 	return c, nil
 }
+
+// MappingVersion returns [fromx12.MappingVersion]; see [Versioned].
+func (x X12) MappingVersion() string { return fromx12.MappingVersion }
 
 // rejection returns the error that makes the 999 reject tx, or nil: its
 // group's first error, else its own first error past the IK5 summary.
