@@ -22,6 +22,7 @@ import (
 	"github.com/tributary-health/tributary/event"
 	"github.com/tributary-health/tributary/fhir/fromv2"
 	"github.com/tributary-health/tributary/fhir/labels"
+	"github.com/tributary-health/tributary/identity"
 	"github.com/tributary-health/tributary/pipeline"
 	"github.com/tributary-health/tributary/store"
 	"github.com/tributary-health/tributary/stream"
@@ -109,7 +110,7 @@ func start(ctx context.Context, o *options, st stages, log *slog.Logger) (a *app
 			return a, fmt.Errorf("kafka at %v: %w", []string(o.brokers), err)
 		}
 	}
-	if st.materialize || st.serve {
+	if st.materialize || st.serve || (st.normalize && o.identity) {
 		if a.store, err = store.Open(ctx, store.Config{URL: o.databaseURL, Logger: log}); err != nil {
 			return a, err
 		}
@@ -132,7 +133,7 @@ func start(ctx context.Context, o *options, st stages, log *slog.Logger) (a *app
 	}
 	if st.materialize {
 		a.mat, err = pipeline.NewMaterializer(pipeline.MaterializerConfig{
-			Stream: a.scfg, Store: a.store, DeadLetters: a.producer, Group: o.materializeGrp,
+			Stream: a.scfg, Store: a.store, DeadLetters: a.producer, Group: o.materializeGrp, Topic: o.materializeTopic,
 			Instance: o.instanceID, Logger: log, Registerer: a.reg,
 		})
 		if err != nil {
@@ -141,26 +142,11 @@ func start(ctx context.Context, o *options, st stages, log *slog.Logger) (a *app
 		a.launch("materializer", a.mat.Run)
 	}
 	if st.normalize {
-		cdcConv, err := o.cdcConverter()
+		ncfg, err := a.normalizerConfig(h)
 		if err != nil {
 			return a, err
 		}
-		x12Conv, err := o.x12Converter()
-		if err != nil {
-			return a, err
-		}
-		labeler := labels.Default()
-		a.reg.MustRegister(labeler)
-		a.norm, err = pipeline.NewNormalizer(pipeline.NormalizerConfig{
-			Stream:     a.scfg,
-			Converters: map[event.Format]pipeline.Converter{event.FormatHL7v2: h, event.FormatCDC: cdcConv, event.FormatX12: x12Conv},
-			Group:      o.normalizeGroup,
-			Instance:   o.instanceID,
-			Logger:     log,
-			Registerer: a.reg,
-			Labeler:    labeler,
-		})
-		if err != nil {
+		if a.norm, err = pipeline.NewNormalizer(ncfg); err != nil {
 			return a, err
 		}
 		a.launch("normalizer", a.norm.Run)
@@ -180,6 +166,37 @@ func start(ctx context.Context, o *options, st stages, log *slog.Logger) (a *app
 		}
 	}
 	return a, nil
+}
+
+// normalizerConfig is the configuration of the normalizer stage, shared
+// by `normalize`, `run` and `replay`: the converters of every format,
+// sensitivity labels, and the identity index when it is on (a.store must
+// then be open).
+func (a *app) normalizerConfig(h pipeline.HL7v2) (pipeline.NormalizerConfig, error) {
+	o := a.opts
+	cdcConv, err := o.cdcConverter()
+	if err != nil {
+		return pipeline.NormalizerConfig{}, err
+	}
+	x12Conv, err := o.x12Converter()
+	if err != nil {
+		return pipeline.NormalizerConfig{}, err
+	}
+	labeler := labels.Default()
+	a.reg.MustRegister(labeler)
+	cfg := pipeline.NormalizerConfig{
+		Stream:     a.scfg,
+		Converters: map[event.Format]pipeline.Converter{event.FormatHL7v2: h, event.FormatCDC: cdcConv, event.FormatX12: x12Conv},
+		Group:      o.normalizeGroup,
+		Instance:   o.instanceID,
+		Logger:     a.log,
+		Registerer: a.reg,
+		Labeler:    labeler,
+	}
+	if o.identity {
+		cfg.Identity = pipeline.StoreIdentity{Store: a.store, Matcher: identity.NewMatcher(o.identityConfig)}
+	}
+	return cfg, nil
 }
 
 // launch runs fn as a stage until its context is cancelled by shutdown.

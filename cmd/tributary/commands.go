@@ -65,6 +65,7 @@ sends a few synthetic HL7 v2 messages through MLLP and prints what to try.`, std
 	o.mappingFlags(fs)
 	o.mllpFlags(fs)
 	o.normalizeFlags(fs)
+	o.identityFlags(fs)
 	o.materializeFlags(fs)
 	o.apiFlags(fs)
 	o.x12Flags(fs)
@@ -109,8 +110,10 @@ resources exactly once. What cannot be converted goes to dlq.v1. Run several
 with distinct --transactional-id values to scale out.`, stderr)
 	o.logFlags(fs)
 	o.kafkaFlags(fs, "127.0.0.1:9092")
+	o.databaseFlags(fs)
 	o.mappingFlags(fs)
 	o.normalizeFlags(fs)
+	o.identityFlags(fs)
 	o.adminFlags(fs)
 	return serveStages(ctx, fs, &o, stages{normalize: true}, args, stderr, getenv, nil)
 }

@@ -41,7 +41,8 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 }
 
 // acceptsArgs lists the commands that take positional arguments.
-var acceptsArgs = map[string]bool{"convert": true, "send": true, "ingest hl7v2": true, "ingest x12": true}
+var acceptsArgs = map[string]bool{"convert": true, "send": true, "ingest hl7v2": true, "ingest x12": true,
+	"identity show": true, "identity link": true, "identity unlink": true, "identity distinct": true}
 
 // newFlagSet returns a flag set whose --help lists each flag with its
 // environment variable.

@@ -42,7 +42,10 @@ var commands = []command{
 	{"send", "send [flags] FILE...", "Send HL7 v2 files over MLLP and print the acknowledgments (a test client).", cmdSend},
 	{"copybook", "copybook decode --copybook FILE [flags] DATA...", "Decode mainframe records described by a COBOL copybook to JSON lines (exact numbers).", cmdCopybook},
 	{"topics", "topics [flags]", "Create the topics of the Kafka contract on a cluster (run does this itself).", cmdTopics},
+	{"replay", "replay --from TIME|OFFSET [--to TIME|OFFSET] [flags]", "Convert the raw topics again with this binary's mappings (after a mapping fix) onto fhir.v1 or a staging topic.", cmdReplay},
+	{"store", "store checksum [flags]", "Print the store's resource counts per type and content checksum (compare a rebuilt store with the original).", cmdStore},
 	{"dlq", "dlq list|show|retry [flags]", "Inspect dead letters (list: grouped by stage, code and location; show: one envelope's) and retry them after a fix.", cmdDLQ},
+	{"identity", "identity review|show|link|unlink|distinct [flags]", "Work the identity review queue: list uncertain matches, link or unlink Patients, say two are different people.", cmdIdentity},
 	{"version", "version", "Print the version.", func(_ context.Context, _ []string, stdout, _ io.Writer, _ func(string) string) error {
 		fmt.Fprintln(stdout, "tributary", version)
 		return nil

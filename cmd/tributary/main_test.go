@@ -134,30 +134,36 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// waitCaughtUp waits until the normalizer has consumed every raw record and
-// the store has applied every committed fhir.v1 record.
+// waitCaughtUp waits until the normalizer has consumed every record of
+// the raw topics of formats (HL7 v2 when none are named) and the store
+// has applied every committed fhir.v1 record.
 func waitCaughtUp(t *testing.T, cfg stream.Config, st interface {
 	Offsets(context.Context, string, string) (map[int32]int64, error)
-}) {
+}, formats ...event.Format) {
 	t.Helper()
 	ctx := t.Context()
-	raw := cfg.Topics.Raw(event.FormatHL7v2)
-	eventually(t, "the normalizer to catch up", func() bool {
-		end, err := stream.EndOffsets(ctx, cfg, raw)
-		if err != nil {
-			return false
-		}
-		done, err := stream.CommittedOffsets(ctx, cfg, cfg.Topics.Prefix+"normalize", raw)
-		if err != nil {
-			return false
-		}
-		for p, e := range end {
-			if e > 0 && done[p] < e {
+	if len(formats) == 0 {
+		formats = []event.Format{event.FormatHL7v2}
+	}
+	for _, f := range formats {
+		raw := cfg.Topics.Raw(f)
+		eventually(t, "the normalizer to catch up with "+raw, func() bool {
+			end, err := stream.EndOffsets(ctx, cfg, raw)
+			if err != nil {
 				return false
 			}
-		}
-		return true
-	})
+			done, err := stream.CommittedOffsets(ctx, cfg, cfg.Topics.Prefix+"normalize", raw)
+			if err != nil {
+				return false
+			}
+			for p, e := range end {
+				if e > 0 && done[p] < e {
+					return false
+				}
+			}
+			return true
+		})
+	}
 	eventually(t, "the materializer to catch up", func() bool {
 		recs, err := stream.ReadAll(ctx, cfg, cfg.Topics.FHIR())
 		if err != nil {

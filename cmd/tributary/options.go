@@ -12,6 +12,7 @@ import (
 	"github.com/tributary-health/tributary/event"
 	"github.com/tributary-health/tributary/fhir"
 	"github.com/tributary-health/tributary/fhir/fromv2"
+	"github.com/tributary-health/tributary/identity"
 	"github.com/tributary-health/tributary/stream"
 )
 
@@ -36,6 +37,9 @@ type options struct {
 
 	// PostgreSQL
 	databaseURL string
+	// identity: resolve Patients into persons with these thresholds.
+	identity       bool
+	identityConfig identity.Config
 
 	// mapping
 	defaultTimezone      string
@@ -57,6 +61,8 @@ type options struct {
 	normalizeGroup string
 	materializeGrp string
 	cdcMapping     string // fromcdc mapping file of the normalizer (convert_cdc.go)
+
+	materializeTopic string // a replay's staging topic instead of fhir.v1
 
 	// API
 	httpAddr  string
@@ -134,9 +140,19 @@ func (o *options) normalizeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.cdcMapping, "cdc-mapping", "", "mapping file (JSON, docs/cdc-mapping.md) of raw.cdc.v1 tables to FHIR; without it CDC envelopes go to the dead-letter topic")
 }
 
+// identityFlags registers the master patient index flags of the stages
+// that normalize.
+func (o *options) identityFlags(fs *flag.FlagSet) {
+	o.identityConfig = identity.DefaultConfig()
+	fs.BoolVar(&o.identity, "identity", true, "link the Patients of one person across feeds (the index lives in --database-url); off: each Patient is its own person")
+	fs.Float64Var(&o.identityConfig.AutoLink, "identity-auto-link", o.identityConfig.AutoLink, "match score at or above which two Patients are linked without review (docs/identity-matching.md)")
+	fs.Float64Var(&o.identityConfig.Review, "identity-review", o.identityConfig.Review, "match score at or above which a pair goes to the review queue")
+}
+
 func (o *options) materializeFlags(fs *flag.FlagSet) {
 	o.instanceFlag(fs)
 	fs.StringVar(&o.materializeGrp, "materialize-group", "", "consumer group of the materializers (default <topic-prefix>materialize)")
+	fs.StringVar(&o.materializeTopic, "materialize-topic", "", "topic of FHIR resources to materialize (default the fhir.v1 topic; a replay's staging topic builds a store from that replay)")
 }
 
 // adminFlags registers --admin-addr for commands without the API.
