@@ -184,6 +184,69 @@ func TestTransformerExactlyOnceAcrossAborts(t *testing.T) {
 	}
 }
 
+// A batch slower than the transaction timeout is aborted by the broker;
+// the transformer retries with smaller batches instead of timing out on
+// the same batch forever, and every input's output is committed once.
+func TestTransformerShrinksBatchesThatOutliveTheTransaction(t *testing.T) {
+	t.Parallel()
+	cfg := newCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	in, out := cfg.Topics.Raw(event.FormatHL7v2), cfg.Topics.FHIR()
+	const n = 60
+	p, err := NewProducer(cfg, event.FamilyRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	for i := range n {
+		k := strconv.Itoa(i)
+		if err := p.Produce(ctx, Record{Topic: in, Key: []byte(k), Value: []byte(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var calls atomic.Int64
+	fn := func(_ context.Context, r Record) ([]Record, error) {
+		calls.Add(1)
+		time.Sleep(60 * time.Millisecond) // 60 inputs: 3.6 s, over the 2 s timeout
+		return []Record{{Topic: out, Key: r.Key, Value: append([]byte("out-"), r.Value...)}}, nil
+	}
+	tr, err := NewTransformer(cfg, TransformConfig{Group: "g", TransactionalID: "slow", Topics: []string{in}, MaxPollRecords: n, TransactionTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := tr.Run(runCtx, fn); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	waitFor(t, ctx, func() bool {
+		recs, err := ReadAll(ctx, cfg, out)
+		return err == nil && len(recs) == n
+	})
+	stop()
+	wg.Wait()
+	tr.Close()
+	if calls.Load() <= n {
+		t.Fatalf("%d transform calls for %d inputs: no batch was aborted, the test proves nothing", calls.Load(), n)
+	}
+	recs, err := ReadAll(ctx, cfg, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[string(r.Value)]++
+	}
+	for i := range n {
+		if c := seen[fmt.Sprintf("out-%d", i)]; c != 1 {
+			t.Errorf("output of input %d committed %d times, want 1", i, c)
+		}
+	}
+}
+
 // The consumer starts where the external store says, and from the start
 // where it knows nothing.
 func TestConsumerResumesFromStoredOffsets(t *testing.T) {

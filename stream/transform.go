@@ -105,11 +105,17 @@ func NewTransformer(cfg Config, tc TransformConfig) (*Transformer, error) {
 func (t *Transformer) Run(ctx context.Context, fn TransformFunc) error {
 	log := t.cfg.logger()
 	backoff := newBackoff()
+	// limit is this transaction's input bound. A transaction that fails
+	// for good (typically: its batch took longer than the transaction
+	// timeout, and the broker aborted it) is retried with a quarter of the
+	// input, else the same slow batch would time out forever; successes
+	// grow it back by an eighth.
+	limit := t.tc.MaxPollRecords
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		fetches := t.sess.PollRecords(ctx, t.tc.MaxPollRecords)
+		fetches := t.sess.PollRecords(ctx, limit)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			return nil
 		}
@@ -134,6 +140,7 @@ func (t *Transformer) Run(ctx context.Context, fn TransformFunc) error {
 				return nil
 			}
 			if isFatal {
+				limit = max(1, limit/4)
 				// A new session re-initializes the producer id and rejoins
 				// the group; uncommitted input is re-read from the last
 				// committed offsets.
@@ -145,6 +152,7 @@ func (t *Transformer) Run(ctx context.Context, fn TransformFunc) error {
 			continue
 		}
 		backoff.reset()
+		limit = min(t.tc.MaxPollRecords, limit+max(1, limit/8))
 	}
 }
 
