@@ -8,6 +8,7 @@ import (
 	dtpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
 	provpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/provenance_go_proto"
 
+	"github.com/tributary-health/tributary/adapters/cdc"
 	"github.com/tributary-health/tributary/event"
 	"github.com/tributary-health/tributary/fhir"
 	"github.com/tributary-health/tributary/stream"
@@ -71,9 +72,34 @@ func addProvenance(env event.Envelope, in stream.Record, c *Conversion) {
 				System: &dtpb.Uri{Value: "http://terminology.hl7.org/CodeSystem/provenance-participant-type"},
 				Code:   &dtpb.Code{Value: "author"},
 			}}},
-			Who: &dtpb.Reference{Display: &dtpb.String{Value: "source " + env.Source}},
+			Who: sendingSystem(env),
 		}},
 		Entity: []*provpb.Provenance_Entity{entity},
 	}
 	c.Resources = append(c.Resources, Converted{Resource: p, Patient: person})
+}
+
+// Identifier systems of the sending systems named as Provenance agents.
+const (
+	systemX12Sender = "urn:tributary:x12:sender" // ISA-05:ISA-06
+	systemCDCServer = "urn:tributary:cdc:server" // Debezium source.name
+	systemAdapter   = "urn:tributary:adapter"    // the intake, when the source names no system
+)
+
+// sendingSystem names who sent an envelope: the X12 interchange sender,
+// the CDC connector's logical server, else the adapter that received it.
+// The display says which intake it came through.
+func sendingSystem(env event.Envelope) *dtpb.Reference {
+	system, value := systemAdapter, env.Source
+	switch {
+	case env.Format == event.FormatX12 && env.Attrs["sender"] != "":
+		system, value = systemX12Sender, env.Attrs["sender"]
+	case env.Format == event.FormatCDC && env.Attrs[cdc.AttrServer] != "":
+		system, value = systemCDCServer, env.Attrs[cdc.AttrServer]
+	}
+	ref := &dtpb.Reference{Display: &dtpb.String{Value: "via " + env.Source}}
+	if value != "" {
+		ref.Identifier = &dtpb.Identifier{System: &dtpb.Uri{Value: system}, Value: &dtpb.String{Value: value}}
+	}
+	return ref
 }

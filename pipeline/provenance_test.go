@@ -82,3 +82,42 @@ func TestProvenanceNamesTheEnvelope(t *testing.T) {
 		t.Errorf("no entity names the envelope: %s", prov.Value)
 	}
 }
+
+// The Provenance added for X12 and CDC envelopes names the sending
+// system as its agent (the interchange sender, the connector's server),
+// and the adapter when the envelope names none.
+func TestProvenanceAgentIsTheSendingSystem(t *testing.T) {
+	for _, tc := range []struct {
+		env          event.Envelope
+		system, want string
+	}{
+		{event.Envelope{ID: "e1", Format: event.FormatX12, Source: "x12http", Attrs: map[string]string{"sender": "ZZ:123456789012345"}}, systemX12Sender, "ZZ:123456789012345"},
+		{event.Envelope{ID: "e2", Format: event.FormatCDC, Source: "cdc", Attrs: map[string]string{"server": "payerdb"}}, systemCDCServer, "payerdb"},
+		{event.Envelope{ID: "e3", Format: event.FormatCDC, Source: "copybook"}, systemAdapter, "copybook"},
+	} {
+		c := Conversion{Resources: []Converted{{Delete: true, Type: "Coverage", ID: "c1"}}}
+		addProvenance(tc.env, stream.Record{Topic: "raw", Partition: 1, Offset: 7}, &c)
+		if len(c.Resources) != 2 {
+			t.Fatalf("%s: no Provenance added", tc.env.ID)
+		}
+		b, err := fhir.Marshal(c.Resources[1].Resource)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Agent []struct {
+				Who struct {
+					Identifier struct{ System, Value string }
+					Display    string
+				}
+			}
+		}
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatal(err)
+		}
+		who := p.Agent[0].Who
+		if who.Identifier.System != tc.system || who.Identifier.Value != tc.want || who.Display != "via "+tc.env.Source {
+			t.Errorf("%s: agent %+v, want %s|%s via %s", tc.env.ID, who, tc.system, tc.want, tc.env.Source)
+		}
+	}
+}
