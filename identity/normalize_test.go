@@ -147,7 +147,7 @@ func TestHash(t *testing.T) {
 	if len(hashes) != 6 {
 		t.Errorf("distinct records share hashes: %d distinct of 6", len(hashes))
 	}
-	if a.Hash() != a.Hash() || len(a.Hash()) != 64 {
+	if h1, h2 := a.Hash(), a.Hash(); h1 != h2 || len(h1) != 64 {
 		t.Errorf("hash not stable or not hex sha256: %q", a.Hash())
 	}
 }

@@ -41,9 +41,10 @@ func main() {
 	conns := flag.Int("c", 8, "concurrent MLLP connections")
 	sample := flag.Int("sample", 500, "messages sent in the latency phase")
 	rate := flag.Int("rate", 100, "messages per second in the latency phase")
+	identity := flag.Bool("identity", true, "resolve Patients in the identity index (run --identity)")
 	admin := flag.String("admin-url", "postgres://postgres@127.0.0.1:5432/postgres", "PostgreSQL server to create the bench database on")
 	flag.Parse()
-	if err := run(*n, *conns, *sample, *rate, *admin); err != nil {
+	if err := run(*n, *conns, *sample, *rate, *admin, *identity); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -56,7 +57,7 @@ const (
 	dbName     = "tributary_bench"
 )
 
-func run(n, conns, sample, rate int, admin string) error {
+func run(n, conns, sample, rate int, admin string, identity bool) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "tributary-bench-")
 	if err != nil {
@@ -73,7 +74,7 @@ func run(n, conns, sample, rate int, admin string) error {
 	}
 	cmd := exec.Command(bin, "run",
 		"--mllp-addr="+mllpAddr, "--http-addr="+httpAddr, "--broker-addr="+brokerAddr,
-		"--data-dir="+filepath.Join(dir, "var"), "--database-url="+dbURL, "--log-level=warn")
+		"--data-dir="+filepath.Join(dir, "var"), "--database-url="+dbURL, "--log-level=warn", fmt.Sprintf("--identity=%v", identity))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err

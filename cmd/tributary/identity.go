@@ -143,7 +143,7 @@ and the person's other Patients.`, stderr)
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("Patient %s is not in the identity index", fs.Arg(0))
+		return fmt.Errorf("patient %s is not in the identity index", fs.Arg(0))
 	}
 	var members []identity.Entry
 	err = st.Identity(ctx, func(tx identity.Tx) error {
@@ -213,7 +213,7 @@ Person resources it changed on fhir.v1.`, stderr)
 		if _, ok, err := st.IdentityEntry(ctx, id); err != nil {
 			return err
 		} else if !ok {
-			return fmt.Errorf("Patient %s is not in the identity index", id)
+			return fmt.Errorf("patient %s is not in the identity index", id)
 		}
 	}
 	m := identity.NewMatcher(o.identityConfig)
