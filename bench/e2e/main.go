@@ -185,9 +185,27 @@ func run(n, conns, sample, rate int, admin string, identity bool) error {
 
 func mrn(i int64) string { return fmt.Sprintf("B%08d", i) }
 
+var givens = []string{"Ann", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Max", "Nia", "Oto", "Pia"}
+
+// surname spells i as a made-up family name, distinct for every i.
+func surname(i int64) string {
+	b := []byte{"BDFGKLMNPRSTVZ"[i%14]}
+	for i /= 14; ; i /= 14 {
+		b = append(b, "aeiou"[i%5], "bdfgklmnprstvz"[(i/5)%14])
+		if i < 14 {
+			return string(b)
+		}
+	}
+}
+
 // sendOne sends the i-th synthetic ADT^A01 and checks for AA.
 func sendOne(ctx context.Context, c *mllp.Client, i int64) error {
-	msg := fmt.Appendf(nil, "MSH|^~\\&|BENCH|BENCH|TRIB|TRIB|20261126093000||ADT^A01^ADT_A01|C%d|P|2.5.1\rEVN|A01\rPID|1||%s^^^BENCH^MR||Bench^Pat%d^Q||19800101|F|||1 Load St^^Testville^MI^48000^USA^H||^PRN^PH^^1^555^5550100\rPV1|1|I\r", i, mrn(i), i)
+	// Each message is a different person, with the spread of names,
+	// birth dates, addresses and phones of a real population: the
+	// identity index must find nobody to link (a feed where everyone
+	// shares one birth date and address would be one household).
+	msg := fmt.Appendf(nil, "MSH|^~\\&|BENCH|BENCH|TRIB|TRIB|20261126093000||ADT^A01^ADT_A01|C%d|P|2.5.1\rEVN|A01\rPID|1||%s^^^BENCH^MR||%s^%s^Q||19%02d%02d%02d|%s|||%d Load St^^Testville^MI^48%03d^USA^H||^PRN^PH^^1^555^%07d\rPV1|1|I\r",
+		i, mrn(i), surname(i), givens[i%int64(len(givens))], 30+i%70, 1+i%12, 1+(i/12)%28, []string{"F", "M"}[i%2], 1+i%997, i%1000, 5550000+i)
 	ack, err := c.Send(ctx, msg)
 	if err != nil {
 		return err
