@@ -28,8 +28,12 @@ type StoreIdentity struct {
 	Matcher *identity.Matcher
 }
 
-// Resolve implements [Identity].
+// Resolve implements [Identity]. An unchanged Patient, most of an ADT
+// feed, is answered by one query; the rest take a transaction.
 func (s StoreIdentity) Resolve(ctx context.Context, r identity.Record) (identity.Outcome, error) {
+	if p, ok, err := s.Store.CurrentPerson(ctx, r.PatientID, r.Hash()); err != nil || ok {
+		return identity.Outcome{PersonID: p.ID, Persons: []identity.Person{p}}, err
+	}
 	var out identity.Outcome
 	err := s.Store.Identity(ctx, func(tx identity.Tx) error {
 		var err error

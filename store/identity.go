@@ -421,3 +421,33 @@ func (s *Store) PersonOf(ctx context.Context, patientIDs []string) (map[string]s
 func (s *Store) IdentityEntry(ctx context.Context, patientID string) (e identity.Entry, ok bool, err error) {
 	return entry(ctx, s.pool, patientID)
 }
+
+// CurrentPerson answers the common case of a resolution in one query,
+// outside any transaction: when the index holds patientID with this
+// record hash (the Patient is unchanged), it returns the Patient's person
+// as [identity.Matcher.Resolve] would (members ordered by Patient id,
+// Updated the latest of theirs); ok is false otherwise, and the caller
+// resolves.
+func (s *Store) CurrentPerson(ctx context.Context, patientID, hash string) (p identity.Person, ok bool, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT m.person_id, m.patient_id, m.method, m.score, m.updated
+FROM tributary.mpi_patient p JOIN tributary.mpi_patient m ON m.person_id = p.person_id
+WHERE p.patient_id = $1 AND p.hash = $2 ORDER BY m.patient_id`, patientID, hash)
+	if err != nil {
+		return p, false, fmt.Errorf("store: current person: %w", err)
+	}
+	var m identity.Member
+	var method string
+	var updated *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&p.ID, &m.PatientID, &method, &m.Score, &updated}, func() error {
+		m.Method = identity.Method(method)
+		p.Members = append(p.Members, m)
+		if updated != nil && updated.After(p.Updated) {
+			p.Updated = updated.UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return identity.Person{}, false, fmt.Errorf("store: current person: %w", err)
+	}
+	return p, len(p.Members) > 0, nil
+}
