@@ -219,7 +219,10 @@ func (n *Normalizer) resourceRecords(env event.Envelope, c Conversion) ([]stream
 		if cr.Patch != nil {
 			b, op = cr.Patch, event.OpPatch
 		} else if !cr.Delete {
-			if tag != "" {
+			// A Person is the identity index's, not the format mapping's:
+			// tagged, it would change version with every feed that
+			// mentions one of its Patients.
+			if tag != "" && cr.sourceTime.IsZero() {
 				setMappingTag(cr.Resource, tag)
 			}
 			if n.cfg.Labeler != nil {
