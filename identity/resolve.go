@@ -53,11 +53,20 @@ func (m *Matcher) Resolve(ctx context.Context, tx Tx, r Record) (Outcome, error)
 	if known && e.Hash == hash {
 		return m.current(ctx, tx, e.PersonID)
 	}
+	return m.ResolveLocked(ctx, tx, r)
+}
+
+// ResolveLocked is [Matcher.Resolve] without its first, unlocked look for
+// an unchanged Patient: for a caller that has just made that check its
+// own way (the store answers it in one query) and found a change.
+func (m *Matcher) ResolveLocked(ctx context.Context, tx Tx, r Record) (Outcome, error) {
+	hash := r.Hash()
 	if err := tx.Lock(ctx); err != nil {
 		return Outcome{}, fmt.Errorf("identity: resolve: lock: %w", err)
 	}
 	// Another writer may have resolved it while we waited for the lock.
-	if e, known, err = tx.Entry(ctx, r.PatientID); err != nil {
+	e, known, err := tx.Entry(ctx, r.PatientID)
+	if err != nil {
 		return Outcome{}, fmt.Errorf("identity: resolve: %w", err)
 	}
 	if known && e.Hash == hash {

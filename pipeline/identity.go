@@ -37,7 +37,7 @@ func (s StoreIdentity) Resolve(ctx context.Context, r identity.Record) (identity
 	var out identity.Outcome
 	err := s.Store.Identity(ctx, func(tx identity.Tx) error {
 		var err error
-		out, err = s.Matcher.Resolve(ctx, tx, r)
+		out, err = s.Matcher.ResolveLocked(ctx, tx, r)
 		return err
 	})
 	return out, err
