@@ -65,6 +65,19 @@ func runDemo(ctx context.Context, a *app, out io.Writer) error {
 			}
 		}
 	}
+	// The clinic's record of the first patient (the last demo message)
+	// is linked to the hospital's by the identity index; give the
+	// materializer a moment to show it, but do not insist.
+	linked := ""
+	if a.opts.identity && len(ids) > 0 {
+		for range 50 {
+			if _, others, err := a.store.LinkedPatients(ctx, ids[0]); err == nil && len(others) > 0 {
+				linked = fmt.Sprintf("  curl -s %s/fhir/Patient/%s   # \"link\": the clinic's record of the same person\n", a.httpURL(), ids[0])
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	base := a.httpURL()
 	fmt.Fprintf(out, `
 Tributary is running. Every message above went MLLP → Kafka → normalizer →
@@ -80,9 +93,9 @@ Try:
   curl -s '%[1]s/fhir/Patient?identifier=MRN10001'
   curl -s '%[1]s/fhir/Patient?identifier=urn:tributary:aa:TGH|MRN10002'
   curl -s %[1]s/fhir/Patient/%[5]s/_history/1
-
+%[6]s
 Press Ctrl-C to stop; data stays under --data-dir and in PostgreSQL.
-`, base, addr, a.opts.brokers[0], a.opts.topicPrefix, ids[0])
+`, base, addr, a.opts.brokers[0], a.opts.topicPrefix, ids[0], linked)
 	return nil
 }
 
