@@ -110,20 +110,9 @@ func TestTransformerExactlyOnceAcrossAborts(t *testing.T) {
 	cfg := newCluster(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	in := cfg.Topics.Raw(event.FormatHL7v2)
-	out := cfg.Topics.FHIR()
+	in, out := cfg.Topics.Raw(event.FormatHL7v2), cfg.Topics.FHIR()
 	const n = 300
-	p, err := NewProducer(cfg, event.FamilyRaw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(ctx)
-	for i := range n {
-		k := strconv.Itoa(i)
-		if err := p.Produce(ctx, Record{Topic: in, Key: []byte(k), Value: []byte(k)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	produceNumbered(t, ctx, cfg, in, n)
 
 	var calls, failures atomic.Int64
 	fn := func(_ context.Context, r Record) ([]Record, error) {
@@ -138,50 +127,11 @@ func TestTransformerExactlyOnceAcrossAborts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := tr.Run(runCtx, fn); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	waitFor(t, ctx, func() bool {
-		ends, err := EndOffsets(ctx, cfg, out)
-		if err != nil {
-			return false
-		}
-		// Each committed transaction adds one marker per partition it wrote.
-		var total int64
-		for _, e := range ends {
-			total += e
-		}
-		return total >= n
-	})
-	// Let any remaining transaction finish, then stop.
-	waitFor(t, ctx, func() bool {
-		recs, err := ReadAll(ctx, cfg, out)
-		return err == nil && len(recs) == n
-	})
-	stop()
-	wg.Wait()
-	tr.Close()
-
+	transformAll(t, ctx, cfg, tr, fn, out, n)
 	if failures.Load() == 0 {
 		t.Fatal("no transaction was aborted; the test proves nothing")
 	}
-	recs, err := ReadAll(ctx, cfg, out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for _, r := range recs {
-		seen[string(r.Value)]++
-	}
-	for i := range n {
-		if c := seen[fmt.Sprintf("out-%d", i)]; c != 1 {
-			t.Errorf("output of input %d committed %d times, want 1", i, c)
-		}
-	}
+	checkEachOutputOnce(t, ctx, cfg, out, n)
 }
 
 // A batch slower than the transaction timeout is aborted by the broker;
@@ -194,17 +144,7 @@ func TestTransformerShrinksBatchesThatOutliveTheTransaction(t *testing.T) {
 	defer cancel()
 	in, out := cfg.Topics.Raw(event.FormatHL7v2), cfg.Topics.FHIR()
 	const n = 60
-	p, err := NewProducer(cfg, event.FamilyRaw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(ctx)
-	for i := range n {
-		k := strconv.Itoa(i)
-		if err := p.Produce(ctx, Record{Topic: in, Key: []byte(k), Value: []byte(k)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	produceNumbered(t, ctx, cfg, in, n)
 	var calls atomic.Int64
 	fn := func(_ context.Context, r Record) ([]Record, error) {
 		calls.Add(1)
@@ -215,6 +155,33 @@ func TestTransformerShrinksBatchesThatOutliveTheTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	transformAll(t, ctx, cfg, tr, fn, out, n)
+	if calls.Load() <= n {
+		t.Fatalf("%d transform calls for %d inputs: no batch was aborted, the test proves nothing", calls.Load(), n)
+	}
+	checkEachOutputOnce(t, ctx, cfg, out, n)
+}
+
+// produceNumbered writes records "0" to "n-1" to topic.
+func produceNumbered(t *testing.T, ctx context.Context, cfg Config, topic string, n int) {
+	t.Helper()
+	p, err := NewProducer(cfg, event.FamilyRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	for i := range n {
+		k := strconv.Itoa(i)
+		if err := p.Produce(ctx, Record{Topic: topic, Key: []byte(k), Value: []byte(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// transformAll runs tr until out holds n committed records, then stops
+// and closes it.
+func transformAll(t *testing.T, ctx context.Context, cfg Config, tr *Transformer, fn TransformFunc, out string, n int) {
+	t.Helper()
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -229,9 +196,12 @@ func TestTransformerShrinksBatchesThatOutliveTheTransaction(t *testing.T) {
 	stop()
 	wg.Wait()
 	tr.Close()
-	if calls.Load() <= n {
-		t.Fatalf("%d transform calls for %d inputs: no batch was aborted, the test proves nothing", calls.Load(), n)
-	}
+}
+
+// checkEachOutputOnce checks that out holds "out-<i>" exactly once for
+// each input i < n.
+func checkEachOutputOnce(t *testing.T, ctx context.Context, cfg Config, out string, n int) {
+	t.Helper()
 	recs, err := ReadAll(ctx, cfg, out)
 	if err != nil {
 		t.Fatal(err)
