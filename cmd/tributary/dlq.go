@@ -98,14 +98,7 @@ func dlqSetup(fs *flag.FlagSet, o *options, args []string, stderr io.Writer, get
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return stream.Config{}, err
 	}
-	log, err := o.logger(stderr)
-	if err != nil {
-		return stream.Config{}, err
-	}
-	if len(o.brokers) == 0 {
-		return stream.Config{}, usageError{errors.New("--brokers is required")}
-	}
-	return o.streamConfig(log)
+	return o.kafkaConfig(stderr)
 }
 
 func readDeadLetters(ctx context.Context, cfg stream.Config) ([]pipeline.DeadLetter, error) {

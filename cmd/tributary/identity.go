@@ -188,14 +188,7 @@ Person resources it changed on fhir.v1.`, stderr)
 	if len(ids) != want || !allValidIDs(ids) {
 		return usageError{fmt.Errorf("want %d Patient id(s): tributary %s", want, synopsis)}
 	}
-	if len(o.brokers) == 0 {
-		return usageError{errors.New("--brokers is required: the decision is published on fhir.v1")}
-	}
-	log, err := o.logger(stderr)
-	if err != nil {
-		return err
-	}
-	scfg, err := o.streamConfig(log)
+	scfg, err := o.kafkaConfig(stderr) // the decision is published on fhir.v1
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -138,6 +139,19 @@ func (o *options) normalizeFlags(fs *flag.FlagSet) {
 	o.instanceFlag(fs)
 	fs.StringVar(&o.normalizeGroup, "normalize-group", "", "consumer group of the normalizers (default <topic-prefix>normalize)")
 	fs.StringVar(&o.cdcMapping, "cdc-mapping", "", "mapping file (JSON, docs/cdc-mapping.md) of raw.cdc.v1 tables to FHIR; without it CDC envelopes go to the dead-letter topic")
+}
+
+// kafkaConfig is the stream config of a one-shot command that needs
+// Kafka (its flags parsed): --brokers is required.
+func (o *options) kafkaConfig(stderr io.Writer) (stream.Config, error) {
+	if len(o.brokers) == 0 {
+		return stream.Config{}, usageError{errors.New("--brokers is required")}
+	}
+	log, err := o.logger(stderr)
+	if err != nil {
+		return stream.Config{}, err
+	}
+	return o.streamConfig(log)
 }
 
 // identityFlags registers the master patient index flags of the stages
