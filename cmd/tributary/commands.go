@@ -81,11 +81,8 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return cmdIngestX12(ctx, args[1:], stdout, stderr, getenv)
 	}
 	if len(args) == 0 || args[0] != "mllp" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(stderr, "Usage: tributary ingest mllp|hl7v2 [flags]\n\nAdapters: mllp (HL7 v2 over MLLP), hl7v2 FILE|DIR... (HL7 v2 files). X12 and CDC intake come with their issues.")
-			return flag.ErrHelp
-		}
-		return usageError{errors.New("want an adapter: tributary ingest mllp|hl7v2 [flags]")}
+		// cmdIngestAll answers -h with the list of adapters.
+		return usageError{errors.New("want an adapter: tributary ingest mllp|hl7v2|x12|cdc|copybook [flags] (see tributary ingest --help)")}
 	}
 	var o options
 	fs := newFlagSet("ingest mllp", "ingest mllp [flags]", `Runs the HL7 v2 MLLP listener. Each message is written to the raw topic
